@@ -76,6 +76,8 @@ public sealed class Alert
     public double Score { get; set; }
     public required DateTimeOffset WindowStart { get; init; }
     public required DateTimeOffset WindowEnd { get; set; }
+    /// <summary>Event time at which the alert was first raised (for "alert within 5 minutes of onset").</summary>
+    public DateTimeOffset DetectedAt { get; init; }
     public required Scope Scope { get; init; }
     public double Baseline { get; set; }
     public double Observed { get; set; }
