@@ -1,0 +1,159 @@
+using EarlyWarning.Core.Alerts;
+
+namespace EarlyWarning.Signals.Engine;
+
+/// <summary>
+/// Signal → alert: identity (<see cref="Alert.MakeId"/> of kind, scope, window start), dedupe (a continuing anomaly in
+/// the same scope extends the open alert), and the window cap (no alert window longer than
+/// <see cref="SignalOptions.MaxAlertWindow"/>; a persisting anomaly then opens the next alert where the last ended).
+/// </summary>
+internal sealed class AlertRules(SignalOptions o)
+{
+    private const int MaxPostIds = 10;
+    private const int MaxTerms = 10;
+    private const int MaxAccounts = 20;
+    private const int MaxExcerpts = 3;
+
+    public static string Key(string kind, Scope scope) => kind + "|" + scope;
+
+    public Alert Apply(EngineState st, Signal s, Severity severity, string explanation, DateTimeOffset detectedAt)
+    {
+        var key = Key(s.Kind, s.Scope);
+        var maxW = o.MaxAlertWindow;
+        var start = s.WindowStart < s.WindowEnd - maxW ? s.WindowEnd - maxW : s.WindowStart;
+        if (st.Open.TryGetValue(key, out var open))
+        {
+            if (s.WindowStart <= open.WindowEnd + o.SuppressGap)
+            {
+                if (s.WindowEnd <= open.WindowStart + maxW)
+                {
+                    Extend(open, s, severity, explanation);
+                    MarkPending(st, open);
+                    return open;
+                }
+                // The open alert reaches its cap; the anomaly continues in a new alert from there.
+                var cap = open.WindowStart + maxW;
+                if (open.WindowEnd < cap && s.WindowEnd > open.WindowEnd)
+                {
+                    open.WindowEnd = cap;
+                    MarkPending(st, open);
+                }
+                if (start < open.WindowEnd) start = open.WindowEnd;
+            }
+            Close(st, key, open);
+        }
+        var alert = new Alert
+        {
+            Id = Alert.MakeId(s.Kind, s.Scope, start),
+            Kind = s.Kind,
+            Severity = severity,
+            Score = s.Score,
+            WindowStart = start,
+            WindowEnd = s.WindowEnd > start ? s.WindowEnd : start,
+            DetectedAt = detectedAt,
+            Scope = s.Scope,
+            Baseline = s.Baseline,
+            Observed = s.Observed,
+            Evidence = new Evidence(),
+            Explanation = explanation,
+            Model = o.Model + (s.Detector is null ? "" : " (" + s.Detector + ")"),
+        };
+        Merge(alert.Evidence, s.Evidence);
+        st.Open[key] = alert;
+        st.Stats.AlertsOpened++;
+        MarkPending(st, alert);
+        return alert;
+    }
+
+    /// <summary>Closes open alerts whose window ended more than the suppression gap before the watermark.</summary>
+    public void Expire(EngineState st, DateTimeOffset watermark)
+    {
+        List<string>? done = null;
+        foreach (var (key, a) in st.Open)
+            if (a.WindowEnd + o.SuppressGap < watermark) (done ??= []).Add(key);
+        if (done is null) return;
+        foreach (var key in done) Close(st, key, st.Open[key]);
+    }
+
+    /// <summary>Closes every open alert (end of a finite stream).</summary>
+    public static void CloseAll(EngineState st)
+    {
+        foreach (var key in st.Open.Keys.ToList()) Close(st, key, st.Open[key]);
+    }
+
+    private static void Close(EngineState st, string key, Alert a)
+    {
+        st.Open.Remove(key);
+        if (st.Pending.Contains(a.Id)) st.Closed[a.Id] = a;
+    }
+
+    private static void MarkPending(EngineState st, Alert a)
+    {
+        if (!st.Pending.Contains(a.Id)) st.Pending.Add(a.Id);
+    }
+
+    private static void Extend(Alert a, Signal s, Severity severity, string explanation)
+    {
+        if (s.WindowEnd > a.WindowEnd) a.WindowEnd = s.WindowEnd;
+        if (severity > a.Severity) a.Severity = severity;
+        if (s.Score > a.Score) a.Score = s.Score;
+        if (s.Observed >= a.Observed)
+        {
+            a.Observed = s.Observed;
+            a.Baseline = s.Baseline;
+            a.Explanation = explanation;
+        }
+        var ev = new Evidence
+        {
+            PostIds = [.. a.Evidence.PostIds],
+            TopTerms = [.. a.Evidence.TopTerms],
+            Accounts = [.. a.Evidence.Accounts],
+            Excerpts = [.. a.Evidence.Excerpts],
+        };
+        Merge(ev, s.Evidence);
+        a.Evidence = ev;
+    }
+
+    private static void Merge(Evidence into, Evidence from)
+    {
+        Add(into.PostIds, from.PostIds, MaxPostIds);
+        Add(into.TopTerms, from.TopTerms, MaxTerms);
+        Add(into.Accounts, from.Accounts, MaxAccounts);
+        Add(into.Excerpts, from.Excerpts, MaxExcerpts);
+    }
+
+    private static void Add(List<string> into, List<string> from, int max)
+    {
+        foreach (var x in from)
+        {
+            if (into.Count >= max) return;
+            if (!into.Contains(x)) into.Add(x);
+        }
+    }
+
+    /// <summary>A deep copy, so that callers on other threads never see the engine's own instance change.</summary>
+    public static Alert Clone(Alert a) => new()
+    {
+        Id = a.Id,
+        Kind = a.Kind,
+        Severity = a.Severity,
+        Score = a.Score,
+        WindowStart = a.WindowStart,
+        WindowEnd = a.WindowEnd,
+        DetectedAt = a.DetectedAt,
+        Scope = a.Scope,
+        Baseline = a.Baseline,
+        Observed = a.Observed,
+        Evidence = new Evidence
+        {
+            PostIds = [.. a.Evidence.PostIds],
+            TopTerms = [.. a.Evidence.TopTerms],
+            Accounts = [.. a.Evidence.Accounts],
+            Excerpts = [.. a.Evidence.Excerpts],
+        },
+        Explanation = a.Explanation,
+        Model = a.Model,
+        Status = a.Status,
+        Audit = [.. a.Audit],
+    };
+}

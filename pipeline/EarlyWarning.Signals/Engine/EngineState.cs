@@ -1,0 +1,152 @@
+using EarlyWarning.Core.Alerts;
+using EarlyWarning.Signals.Detection;
+
+namespace EarlyWarning.Signals.Engine;
+
+// The engine's whole state, as plain public-field classes so that a checkpoint is one JSON document.
+
+/// <summary>Per-minute counts of the last 64 minutes (enough for every rolling window here).</summary>
+internal sealed class MinuteRing
+{
+    public const int Size = 64;
+    public long[] Minute = Enumerable.Repeat(long.MinValue, Size).ToArray();
+    public int[] Count = new int[Size];
+
+    public void Add(long minute, int n = 1)
+    {
+        var slot = (int)(((minute % Size) + Size) % Size);
+        if (Minute[slot] != minute) { Minute[slot] = minute; Count[slot] = 0; }
+        Count[slot] += n;
+    }
+
+    public int Get(long minute)
+    {
+        var slot = (int)(((minute % Size) + Size) % Size);
+        return Minute[slot] == minute ? Count[slot] : 0;
+    }
+
+    public long Sum(long fromMinute, long toMinuteInclusive)
+    {
+        long s = 0;
+        for (var m = fromMinute; m <= toMinuteInclusive; m++) s += Get(m);
+        return s;
+    }
+}
+
+/// <summary>A post kept as possible evidence.</summary>
+internal sealed class EvidencePost
+{
+    public string Id = "";
+    public string Account = "";
+    public int Followers;
+    public long Minute;
+    public bool Hate;
+    public bool Incite;
+    public bool Dehum;
+    public string? Excerpt;
+    public List<string> Terms = [];
+}
+
+/// <summary>Hateful volume of one (country, region, target group).</summary>
+internal sealed class HateSeries
+{
+    public string Country = "";
+    public string Region = "";
+    public string Target = "";
+    public SeasonalBaseline Baseline = new();
+    public MinuteRing Ring = new();
+    public List<EvidencePost> Recent = [];
+    public long LastTouched;
+    public long AlarmUntilMinute = long.MinValue;
+    public long FrozenMinutes;
+}
+
+/// <summary>All traffic of one (country, region).</summary>
+internal sealed class TrafficSeries
+{
+    public string Country = "";
+    public string Region = "";
+    public SeasonalBaseline Baseline = new();
+    public MinuteRing Ring = new();
+    public long LastTouched;
+    public bool InDrop;
+    public long FrozenMinutes;
+}
+
+/// <summary>Uses of one token among flagged posts in one (country, target group, language).</summary>
+internal sealed class TermTracker
+{
+    public string Country = "";
+    public string Target = "";
+    public string Lang = "";
+    public string Term = "";
+    public List<long> Minutes = [];
+    public List<string> Accounts = [];
+    public List<EvidencePost> Evidence = [];
+    public long LastTouched;
+}
+
+/// <summary>A 5-minute dashboard aggregate.</summary>
+internal sealed class AggregateEntry
+{
+    public long BucketStart;
+    public string Country = "";
+    public string Region = "";
+    public string Target = "";
+    public string Label = "";
+    public long Count;
+    public bool Emitted;
+}
+
+/// <summary>Counters the engine reports (nothing is dropped silently).</summary>
+public sealed class SignalEngineStats
+{
+    public long PostsObserved { get; set; }
+    /// <summary>Posts whose minute had already closed when they arrived: counted in aggregates (bucket re-emitted) but not learnt.</summary>
+    public long LatePosts { get; set; }
+    /// <summary>Posts older than the aggregate retention: not in any aggregate; counted here.</summary>
+    public long TooLatePosts { get; set; }
+    /// <summary>Posts without a decision: aggregated under label <c>none</c> and counted here.</summary>
+    public long Unclassified { get; set; }
+    public long SeriesEvicted { get; set; }
+    public long TermsEvicted { get; set; }
+    public long SignalsRaised { get; set; }
+    public long AlertsOpened { get; set; }
+    /// <summary>Minutes in which every region fell silent together: a gap in the source, not a regional drop.</summary>
+    public long StreamGapMinutes { get; set; }
+}
+
+/// <summary>The checkpointed state of a <see cref="SignalEngine"/>.</summary>
+internal sealed class EngineState
+{
+    public int Version = 1;
+    public bool Started;
+    public long FirstEventSec;
+    public long MaxEventSec;
+    public long ClosedMinute;
+    public long ClockMinute;
+    public long AggClosedBefore;
+    public bool Flushed;
+    public Dictionary<string, HateSeries> Hate = new(StringComparer.Ordinal);
+    public Dictionary<string, TrafficSeries> Traffic = new(StringComparer.Ordinal);
+    public Dictionary<string, TermTracker> Terms = new(StringComparer.Ordinal);
+    public HashSet<string> KnownTerms = new(StringComparer.Ordinal);
+    public Dictionary<string, AggregateEntry> Aggregates = new(StringComparer.Ordinal);
+    public Dictionary<string, List<EvidencePost>> OrdinaryIncitement = new(StringComparer.Ordinal);
+    public Dictionary<string, Alert> Open = new(StringComparer.Ordinal);
+    public Dictionary<string, Alert> Closed = new(StringComparer.Ordinal);
+    public List<string> Pending = [];
+    public List<SeriesPointDto> PendingAggregates = [];
+    public SignalEngineStats Stats = new();
+}
+
+/// <summary>A SeriesPoint waiting for Drain (a plain class so that it checkpoints).</summary>
+internal sealed class SeriesPointDto
+{
+    public long BucketStart;
+    public string Country = "";
+    public string Region = "";
+    public string Target = "";
+    public string Label = "";
+    public long Count;
+}
