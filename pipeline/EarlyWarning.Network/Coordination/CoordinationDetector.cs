@@ -1,0 +1,434 @@
+using EarlyWarning.Core.Alerts;
+using EarlyWarning.Network.CoSharing;
+using EarlyWarning.Network.Internal;
+
+namespace EarlyWarning.Network.Coordination;
+
+/// <summary>What the detector remembers about a post that carried at least one content key.</summary>
+internal sealed record PostRecord(
+    string PostId, string Author, long TimeMs, string[] Keys, string? Country, string? Region, string? Target,
+    bool Incitement, int Followers, string[] Hashtags);
+
+/// <summary>
+/// Coordination detection: account pairs that co-shared several distinct contents within the interval form a
+/// graph; its k-core components are candidate groups. A group is a campaign when its synchronised co-shares
+/// (same content key, different accounts, within the interval) far exceed what the same posts give after their
+/// times are shuffled among the group's posts (the null model: same accounts, same contents, same activity
+/// times, no synchrony) — so an organic burst on one hashtag with different texts, or accounts that share the same
+/// popular link at random moments, is not flagged.
+/// </summary>
+internal sealed class CoordinationDetector
+{
+    private sealed class PairStat
+    {
+        public List<string> Keys { get; } = [];
+        public long LastMs { get; set; }
+    }
+
+    internal sealed class Campaign
+    {
+        public required int Id { get; init; }
+        public required long StartMs { get; init; }
+        public long EndMs { get; set; }
+        public required Scope Scope { get; init; }
+        public SortedSet<string> Accounts { get; } = new(StringComparer.Ordinal);
+        public List<string> PostIds { get; } = [];
+        public HashSet<string> PostSet { get; } = new(StringComparer.Ordinal);
+        public double Score { get; set; }
+        public double Baseline { get; set; }
+        public int Reach { get; set; }
+        public int IncitementPosts { get; set; }
+        public List<string> TopTerms { get; set; } = [];
+    }
+
+    private readonly NetworkOptions _o;
+    private readonly long _intervalMs;
+    private readonly long _horizonMs;
+    private readonly Queue<PostRecord> _recent = new();
+    private readonly Dictionary<(string, string), PairStat> _pairs = [];
+    private readonly List<Campaign> _campaigns = [];
+    private int _nextCampaign;
+
+    public CoordinationDetector(NetworkOptions o)
+    {
+        _o = o;
+        _intervalMs = (long)o.CoShareInterval.TotalMilliseconds;
+        _horizonMs = (long)o.CampaignHorizon.TotalMilliseconds;
+    }
+
+    public int PairCount => _pairs.Count;
+    public int RecentCount => _recent.Count;
+    public IReadOnlyList<Campaign> Campaigns => _campaigns;
+    public long GroupsTested { get; private set; }
+    public long GroupsRejected { get; private set; }
+
+    public void AddPost(PostRecord r) => _recent.Enqueue(r);
+
+    public void AddCoShare(in CoShare c)
+    {
+        var key = string.CompareOrdinal(c.AccountA, c.AccountB) < 0 ? (c.AccountA, c.AccountB) : (c.AccountB, c.AccountA);
+        if (!_pairs.TryGetValue(key, out var p))
+        {
+            p = new PairStat();
+            _pairs.Add(key, p);
+        }
+        if (p.Keys.Count < 8 && !p.Keys.Contains(c.Key)) p.Keys.Add(c.Key);
+        p.LastMs = Math.Max(p.LastMs, Math.Max(c.TimeA, c.TimeB));
+        if (_pairs.Count > 2 * _o.MaxPairs) PrunePairs(long.MinValue);
+    }
+
+    /// <summary>Runs detection over the horizon ending at <paramref name="nowMs"/>; appends new or updated campaign signals.</summary>
+    public void Detect(long nowMs, List<Signal> output)
+    {
+        var cutoff = nowMs - _horizonMs;
+        while (_recent.Count > 0 && _recent.Peek().TimeMs < cutoff) _recent.Dequeue();
+        PrunePairs(cutoff);
+        _campaigns.RemoveAll(c => c.EndMs < cutoff);
+
+        foreach (var group in CandidateGroups())
+        {
+            GroupsTested++;
+            var result = Evaluate(group);
+            if (result is null)
+            {
+                GroupsRejected++;
+                continue;
+            }
+            Report(result, output);
+        }
+    }
+
+    private void PrunePairs(long cutoff)
+    {
+        List<(string, string)>? drop = null;
+        foreach (var (k, p) in _pairs) if (p.LastMs < cutoff) (drop ??= []).Add(k);
+        if (drop is not null) foreach (var k in drop) _pairs.Remove(k);
+        if (_pairs.Count <= _o.MaxPairs) return;
+        // Over the bound: keep the most recently active pairs.
+        var excess = _pairs.OrderBy(kv => kv.Value.LastMs).ThenBy(kv => kv.Key.Item1, StringComparer.Ordinal)
+            .ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).Take(_pairs.Count - _o.MaxPairs).Select(kv => kv.Key).ToList();
+        foreach (var k in excess) _pairs.Remove(k);
+    }
+
+    /// <summary>Components of the k-core of the repeated-co-share graph, each sorted, in a deterministic order.</summary>
+    private List<List<string>> CandidateGroups()
+    {
+        var adj = new SortedDictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var ((a, b), p) in _pairs)
+        {
+            if (p.Keys.Count < _o.MinDistinctContents) continue;
+            if (!adj.TryGetValue(a, out var na)) adj[a] = na = new HashSet<string>(StringComparer.Ordinal);
+            if (!adj.TryGetValue(b, out var nb)) adj[b] = nb = new HashSet<string>(StringComparer.Ordinal);
+            na.Add(b);
+            nb.Add(a);
+        }
+        // k-core peeling: chance pairings rarely give an account several repeated partners.
+        var k = Math.Max(1, _o.MinPartners);
+        var queue = new Queue<string>(adj.Where(kv => kv.Value.Count < k).Select(kv => kv.Key));
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        while (queue.Count > 0)
+        {
+            var v = queue.Dequeue();
+            if (!removed.Add(v)) continue;
+            foreach (var u in adj[v])
+            {
+                if (removed.Contains(u)) continue;
+                adj[u].Remove(v);
+                if (adj[u].Count < k) queue.Enqueue(u);
+            }
+        }
+        var groups = new List<List<string>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in adj.Keys)
+        {
+            if (removed.Contains(start) || !seen.Add(start)) continue;
+            var comp = new List<string>();
+            var stack = new Stack<string>();
+            stack.Push(start);
+            while (stack.Count > 0)
+            {
+                var v = stack.Pop();
+                comp.Add(v);
+                foreach (var u in adj[v]) if (!removed.Contains(u) && seen.Add(u)) stack.Push(u);
+            }
+            if (comp.Count < _o.MinGroupSize) continue;
+            comp.Sort(StringComparer.Ordinal);
+            groups.Add(comp);
+        }
+        return groups;
+    }
+
+    internal sealed record GroupResult(
+        List<string> Accounts, List<PostRecord> Posts, long StartMs, long EndMs, long Observed, double Expected,
+        double ExpectedAccounts, double Score);
+
+    private GroupResult? Evaluate(List<string> group)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < group.Count; i++) index[group[i]] = i;
+        var posts = _recent.Where(r => index.ContainsKey(r.Author)).ToList();
+        if (posts.Count < 2) return null;
+        var authors = posts.Select(p => index[p.Author]).ToArray();
+        var times = posts.Select(p => p.TimeMs).ToArray();
+        var byKey = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < posts.Count; i++)
+        {
+            foreach (var key in posts[i].Keys)
+            {
+                if (!byKey.TryGetValue(key, out var l)) byKey[key] = l = [];
+                l.Add(i);
+            }
+        }
+        var keyLists = byKey.Values.Where(l => l.Count > 1).Select(l => l.ToArray()).ToList();
+
+        var obsPerAccount = new long[group.Count];
+        var syncedPost = new bool[posts.Count];
+        var observed = CountSynchronised(keyLists, times, authors, obsPerAccount, syncedPost);
+
+        var rng = new SplitMix64(_o.Seed ^ Hashing.Stable(group[0]) ^ (ulong)group.Count);
+        var shuffled = (long[])times.Clone();
+        var nullPerAccount = new long[group.Count];
+        var perRound = new long[_o.ShuffleRounds][];
+        double nullPairs = 0;
+        for (var round = 0; round < _o.ShuffleRounds; round++)
+        {
+            for (var i = shuffled.Length - 1; i > 0; i--)
+            {
+                var j = rng.NextInt(i + 1);
+                (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]);
+            }
+            var counts = perRound[round] = new long[group.Count];
+            nullPairs += CountSynchronised(keyLists, shuffled, authors, counts, null);
+            for (var a = 0; a < counts.Length; a++) nullPerAccount[a] += counts[a];
+        }
+        bool Passes(long count, int a) =>
+            count >= _o.MinDistinctContents && count >= _o.MinRatio * Math.Max((double)nullPerAccount[a] / _o.ShuffleRounds, 0.5);
+        // Baseline in the same unit as the observation: accounts that would pass the per-account test by chance.
+        double nullAccounts = 0;
+        foreach (var counts in perRound)
+            for (var a = 0; a < counts.Length; a++) if (Passes(counts[a], a)) nullAccounts++;
+        var expected = nullPairs / _o.ShuffleRounds;
+        var expectedAccounts = nullAccounts / _o.ShuffleRounds;
+        var lambda = Math.Max(expected, 0.5);
+        var score = Statistics.PoissonTailScore(observed, lambda);
+        if (observed / lambda < _o.MinRatio || score < _o.MinScore) return null;
+
+        // Keep only accounts whose own synchrony beats their own shuffled baseline.
+        var keep = new List<string>();
+        var keepIdx = new HashSet<int>();
+        for (var a = 0; a < group.Count; a++)
+        {
+            if (!Passes(obsPerAccount[a], a)) continue;
+            keep.Add(group[a]);
+            keepIdx.Add(a);
+        }
+        if (keep.Count < _o.MinGroupSize) return null;
+        var evidence = new List<PostRecord>();
+        for (var i = 0; i < posts.Count; i++) if (syncedPost[i] && keepIdx.Contains(authors[i])) evidence.Add(posts[i]);
+        if (evidence.Count == 0) return null;
+        evidence.Sort((x, y) => x.TimeMs != y.TimeMs ? x.TimeMs.CompareTo(y.TimeMs) : string.CompareOrdinal(x.PostId, y.PostId));
+        return new GroupResult(keep, evidence, evidence[0].TimeMs, evidence[^1].TimeMs, observed, expected, expectedAccounts, score);
+    }
+
+    /// <summary>Pairs of posts by different accounts with the same key within the interval; marks the posts and counts per account.</summary>
+    private long CountSynchronised(List<int[]> keyLists, long[] times, int[] authors, long[] perAccount, bool[]? synced)
+    {
+        long pairs = 0;
+        foreach (var src in keyLists)
+        {
+            var l = (int[])src.Clone();
+            Array.Sort(l, (x, y) => times[x].CompareTo(times[y]));
+            for (var i = 0; i < l.Length; i++)
+            {
+                for (var j = i + 1; j < l.Length && times[l[j]] - times[l[i]] <= _intervalMs; j++)
+                {
+                    if (authors[l[i]] == authors[l[j]]) continue;
+                    pairs++;
+                    perAccount[authors[l[i]]]++;
+                    perAccount[authors[l[j]]]++;
+                    if (synced is not null)
+                    {
+                        synced[l[i]] = true;
+                        synced[l[j]] = true;
+                    }
+                }
+            }
+        }
+        return pairs;
+    }
+
+    private void Report(GroupResult g, List<Signal> output)
+    {
+        Campaign? best = null;
+        var bestOverlap = 0.0;
+        foreach (var c in _campaigns)
+        {
+            var inter = g.Accounts.Count(c.Accounts.Contains);
+            var overlap = (double)inter / Math.Min(g.Accounts.Count, c.Accounts.Count);
+            if (overlap > bestOverlap)
+            {
+                bestOverlap = overlap;
+                best = c;
+            }
+        }
+        var changed = false;
+        if (best is null || bestOverlap < 0.5)
+        {
+            best = new Campaign { Id = _nextCampaign++, StartMs = g.StartMs, Scope = ScopeOf(g.Posts) };
+            best.EndMs = g.EndMs;
+            _campaigns.Add(best);
+            changed = true;
+        }
+        foreach (var a in g.Accounts) changed |= best.Accounts.Add(a);
+        foreach (var p in g.Posts)
+        {
+            if (best.PostIds.Count >= _o.MaxEvidencePosts) break;
+            if (!best.PostSet.Add(p.PostId)) continue;
+            best.PostIds.Add(p.PostId);
+            if (p.Incitement) best.IncitementPosts++;
+            changed = true;
+        }
+        if (g.EndMs > best.EndMs)
+        {
+            best.EndMs = g.EndMs;
+            changed = true;
+        }
+        best.Score = Math.Max(best.Score, g.Score);
+        best.Baseline = g.ExpectedAccounts;
+        best.Reach = Math.Max(best.Reach, g.Posts.Count == 0 ? 0 : g.Posts.Max(p => p.Followers));
+        best.TopTerms = g.Posts.SelectMany(p => p.Hashtags).GroupBy(h => h, StringComparer.Ordinal)
+            .OrderByDescending(x => x.Count()).ThenBy(x => x.Key, StringComparer.Ordinal).Take(5).Select(x => x.Key).ToList();
+        if (changed) output.Add(ToSignal(best));
+    }
+
+    internal static Signal ToSignal(Campaign c) => new()
+    {
+        Kind = AlertKinds.CoordinatedCampaign,
+        Scope = c.Scope,
+        WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(c.StartMs),
+        WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(c.EndMs),
+        Score = c.Score,
+        Baseline = c.Baseline,
+        Observed = c.Accounts.Count,
+        Reach = c.Reach,
+        IncitementShare = c.PostIds.Count == 0 ? 0 : (double)c.IncitementPosts / c.PostIds.Count,
+        Evidence = new Evidence { Accounts = [.. c.Accounts], PostIds = [.. c.PostIds], TopTerms = [.. c.TopTerms] },
+        Detector = "network.coordination",
+    };
+
+    private static Scope ScopeOf(List<PostRecord> posts) => new(
+        Plurality(posts.Select(p => p.Country)),
+        Plurality(posts.Select(p => p.Region)),
+        Plurality(posts.Select(p => p.Target)));
+
+    private static string? Plurality(IEnumerable<string?> values) => values.Where(v => !string.IsNullOrEmpty(v))
+        .GroupBy(v => v!, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+        .Select(g => g.Key).FirstOrDefault();
+
+    internal void Write(BinaryWriter w)
+    {
+        w.Write(_recent.Count);
+        foreach (var r in _recent)
+        {
+            w.Write(r.PostId);
+            w.Write(r.Author);
+            w.Write(r.TimeMs);
+            WriteStrings(w, r.Keys);
+            w.Write(r.Country ?? "");
+            w.Write(r.Region ?? "");
+            w.Write(r.Target ?? "");
+            w.Write(r.Incitement);
+            w.Write(r.Followers);
+            WriteStrings(w, r.Hashtags);
+        }
+        var pairs = _pairs.OrderBy(kv => kv.Key.Item1, StringComparer.Ordinal).ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).ToList();
+        w.Write(pairs.Count);
+        foreach (var ((a, b), p) in pairs)
+        {
+            w.Write(a);
+            w.Write(b);
+            w.Write(p.LastMs);
+            WriteStrings(w, p.Keys);
+        }
+        w.Write(_nextCampaign);
+        w.Write(_campaigns.Count);
+        foreach (var c in _campaigns)
+        {
+            w.Write(c.Id);
+            w.Write(c.StartMs);
+            w.Write(c.EndMs);
+            w.Write(c.Scope.Country ?? "");
+            w.Write(c.Scope.Region ?? "");
+            w.Write(c.Scope.TargetGroup ?? "");
+            WriteStrings(w, c.Accounts);
+            WriteStrings(w, c.PostIds);
+            w.Write(c.Score);
+            w.Write(c.Baseline);
+            w.Write(c.Reach);
+            w.Write(c.IncitementPosts);
+            WriteStrings(w, c.TopTerms);
+        }
+    }
+
+    internal void Read(BinaryReader r)
+    {
+        static string? N(string s) => s.Length == 0 ? null : s;
+        var n = r.ReadInt32();
+        for (var i = 0; i < n; i++)
+        {
+            _recent.Enqueue(new PostRecord(r.ReadString(), r.ReadString(), r.ReadInt64(), ReadStrings(r), N(r.ReadString()),
+                N(r.ReadString()), N(r.ReadString()), r.ReadBoolean(), r.ReadInt32(), ReadStrings(r)));
+        }
+        var m = r.ReadInt32();
+        for (var i = 0; i < m; i++)
+        {
+            var a = r.ReadString();
+            var b = r.ReadString();
+            var p = new PairStat { LastMs = r.ReadInt64() };
+            p.Keys.AddRange(ReadStrings(r));
+            _pairs[(a, b)] = p;
+        }
+        _nextCampaign = r.ReadInt32();
+        var c = r.ReadInt32();
+        for (var i = 0; i < c; i++)
+        {
+            var camp = new Campaign
+            {
+                Id = r.ReadInt32(),
+                StartMs = r.ReadInt64(),
+                EndMs = r.ReadInt64(),
+                Scope = new Scope(N(r.ReadString()), N(r.ReadString()), N(r.ReadString())),
+            };
+            foreach (var a in ReadStrings(r)) camp.Accounts.Add(a);
+            foreach (var p in ReadStrings(r))
+            {
+                camp.PostIds.Add(p);
+                camp.PostSet.Add(p);
+            }
+            camp.Score = r.ReadDouble();
+            camp.Baseline = r.ReadDouble();
+            camp.Reach = r.ReadInt32();
+            camp.IncitementPosts = r.ReadInt32();
+            camp.TopTerms = [.. ReadStrings(r)];
+            _campaigns.Add(camp);
+        }
+    }
+
+    /// <summary>Recent post records (for rebuilding the co-share index after a restore).</summary>
+    internal IEnumerable<PostRecord> Recent => _recent;
+
+    private static void WriteStrings(BinaryWriter w, ICollection<string> s)
+    {
+        w.Write(s.Count);
+        foreach (var x in s) w.Write(x);
+    }
+
+    private static string[] ReadStrings(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        if (n < 0 || n > 10_000_000) throw new InvalidDataException("network state: bad list length");
+        var a = new string[n];
+        for (var i = 0; i < n; i++) a[i] = r.ReadString();
+        return a;
+    }
+}

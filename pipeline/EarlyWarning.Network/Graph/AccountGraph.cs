@@ -1,0 +1,203 @@
+using QuikGraph;
+
+namespace EarlyWarning.Network.Graph;
+
+/// <summary>
+/// The streaming account graph on QuikGraph: one aggregated edge per (source, target, kind), with event-time
+/// eviction of edges and accounts idle for longer than the window, and hard bounds on vertex and edge counts
+/// (least recently seen evicted first), so memory stays bounded on an unbounded stream.
+/// </summary>
+public sealed class AccountGraph
+{
+    private readonly BidirectionalGraph<string, AccountEdge> _graph = new(allowParallelEdges: true);
+    private readonly Dictionary<(string, string, EdgeKind), AccountEdge> _edges = [];
+    private readonly Dictionary<string, AccountStats> _accounts = new(StringComparer.Ordinal);
+    // Lazy-deletion queues: an entry is live only when its time still equals the item's last-seen time.
+    private readonly Queue<(long Time, AccountEdge Edge)> _edgeQueue = new();
+    private readonly Queue<(long Time, string Account)> _vertexQueue = new();
+    private readonly long _windowMs;
+    private readonly int _maxVertices;
+    private readonly int _maxEdges;
+    private long _seq;
+
+    public AccountGraph(TimeSpan window, int maxVertices, int maxEdges)
+    {
+        _windowMs = (long)window.TotalMilliseconds;
+        _maxVertices = maxVertices;
+        _maxEdges = maxEdges;
+    }
+
+    /// <summary>The QuikGraph graph itself (read-only use: algorithms, baselines).</summary>
+    public IBidirectionalGraph<string, AccountEdge> Graph => _graph;
+
+    public int VertexCount => _graph.VertexCount;
+    public int EdgeCount => _graph.EdgeCount;
+    public long EvictedVertices { get; private set; }
+    public long EvictedEdges { get; private set; }
+    internal long SlotMs => Math.Max(1, _windowMs / 12);
+    internal long WindowMs => _windowMs;
+
+    public bool TryGetAccount(string account, out AccountStats stats) => _accounts.TryGetValue(account, out stats!);
+
+    internal IEnumerable<AccountStats> Accounts => _accounts.Values;
+
+    /// <summary>Marks an account active at <paramref name="timeMs"/>, adding it when new.</summary>
+    internal AccountStats Touch(string account, long timeMs) => Touch(account, timeMs, enforce: true);
+
+    private AccountStats Touch(string account, long timeMs, bool enforce)
+    {
+        if (!_accounts.TryGetValue(account, out var a))
+        {
+            a = new AccountStats(account, timeMs);
+            _accounts.Add(account, a);
+            _graph.AddVertex(account);
+            _vertexQueue.Enqueue((timeMs, account));
+            if (enforce) EnforceBounds(timeMs);
+            return a;
+        }
+        if (timeMs > a.LastActiveMs)
+        {
+            a.LastActiveMs = timeMs;
+            _vertexQueue.Enqueue((timeMs, account));
+        }
+        return a;
+    }
+
+    /// <summary>Adds <paramref name="weight"/> to the edge (created when new); co-share edges are stored with source &lt; target.</summary>
+    internal AccountEdge AddInteraction(string source, string target, EdgeKind kind, long timeMs, double weight = 1)
+    {
+        if (kind == EdgeKind.CoShare && string.CompareOrdinal(source, target) > 0) (source, target) = (target, source);
+        Touch(source, timeMs, enforce: false);
+        Touch(target, timeMs, enforce: false);
+        var key = (source, target, kind);
+        if (!_edges.TryGetValue(key, out var e))
+        {
+            e = new AccountEdge(source, target, kind, timeMs, _seq++);
+            _edges.Add(key, e);
+            _graph.AddEdge(e);
+            _edgeQueue.Enqueue((timeMs, e));
+        }
+        else if (timeMs > e.LastSeenMs)
+        {
+            e.LastSeenMs = timeMs;
+            _edgeQueue.Enqueue((timeMs, e));
+        }
+        e.Weight += weight;
+        EnforceBounds(timeMs);
+        return e;
+    }
+
+    /// <summary>Evicts everything idle since before <paramref name="nowMs"/> minus the window, then enforces the bounds.</summary>
+    internal void Expire(long nowMs)
+    {
+        var cutoff = nowMs - _windowMs;
+        while (_edgeQueue.Count > 0 && _edgeQueue.Peek().Time < cutoff) PopEdge();
+        while (_vertexQueue.Count > 0 && _vertexQueue.Peek().Time < cutoff) PopVertex();
+        EnforceBounds(nowMs);
+    }
+
+    private void EnforceBounds(long nowMs)
+    {
+        while (_graph.EdgeCount > _maxEdges && _edgeQueue.Count > 0) PopEdge();
+        while (_graph.VertexCount > _maxVertices && _vertexQueue.Count > 0) PopVertex();
+        // Stale queue entries accumulate with repeated touches; rebuild when they dominate.
+        if (_edgeQueue.Count > (2 * _graph.EdgeCount) + 1024 || _vertexQueue.Count > (2 * _graph.VertexCount) + 1024) Compact();
+        _ = nowMs;
+    }
+
+    private void PopEdge()
+    {
+        var (time, e) = _edgeQueue.Dequeue();
+        if (e.Removed || e.LastSeenMs != time) return;
+        RemoveEdge(e);
+    }
+
+    private void RemoveEdge(AccountEdge e)
+    {
+        e.Removed = true;
+        _edges.Remove((e.Source, e.Target, e.Kind));
+        _graph.RemoveEdge(e);
+        EvictedEdges++;
+    }
+
+    private void PopVertex()
+    {
+        var (time, account) = _vertexQueue.Dequeue();
+        if (!_accounts.TryGetValue(account, out var a) || a.LastActiveMs != time) return;
+        // Its edges were last seen no later than the account itself, so they leave with it.
+        var incident = _graph.OutEdges(account).Concat(_graph.InEdges(account)).ToList();
+        foreach (var e in incident)
+        {
+            if (e.Removed) continue;
+            e.Removed = true;
+            _edges.Remove((e.Source, e.Target, e.Kind));
+            EvictedEdges++;
+        }
+        _graph.RemoveVertex(account);
+        _accounts.Remove(account);
+        EvictedVertices++;
+    }
+
+    private void Compact()
+    {
+        var live = _edges.Values.OrderBy(e => e.LastSeenMs).ThenBy(e => e.Seq).ToList();
+        _edgeQueue.Clear();
+        foreach (var e in live) _edgeQueue.Enqueue((e.LastSeenMs, e));
+        var acc = _accounts.Values.OrderBy(a => a.LastActiveMs).ThenBy(a => a.Account, StringComparer.Ordinal).ToList();
+        _vertexQueue.Clear();
+        foreach (var a in acc) _vertexQueue.Enqueue((a.LastActiveMs, a.Account));
+    }
+
+    /// <summary>Entries in the eviction queues; stale entries are compacted away, so this stays within about twice the bounds.</summary>
+    public int EvictionQueueLength => _edgeQueue.Count + _vertexQueue.Count;
+
+    internal void Write(BinaryWriter w)
+    {
+        var acc = _accounts.Values.OrderBy(a => a.LastActiveMs).ThenBy(a => a.Account, StringComparer.Ordinal).ToList();
+        w.Write(acc.Count);
+        foreach (var a in acc) a.Write(w);
+        var edges = _edges.Values.OrderBy(e => e.LastSeenMs).ThenBy(e => e.Seq).ToList();
+        w.Write(edges.Count);
+        foreach (var e in edges)
+        {
+            w.Write(e.Source);
+            w.Write(e.Target);
+            w.Write((byte)e.Kind);
+            w.Write(e.Weight);
+            w.Write(e.FirstSeenMs);
+            w.Write(e.LastSeenMs);
+        }
+        w.Write(EvictedVertices);
+        w.Write(EvictedEdges);
+    }
+
+    internal void Read(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        for (var i = 0; i < n; i++)
+        {
+            var a = AccountStats.Read(r);
+            _accounts[a.Account] = a;
+            _graph.AddVertex(a.Account);
+            _vertexQueue.Enqueue((a.LastActiveMs, a.Account));
+        }
+        var m = r.ReadInt32();
+        for (var i = 0; i < m; i++)
+        {
+            var s = r.ReadString();
+            var t = r.ReadString();
+            var kind = (EdgeKind)r.ReadByte();
+            var weight = r.ReadDouble();
+            var first = r.ReadInt64();
+            var last = r.ReadInt64();
+            if (!_accounts.ContainsKey(s) || !_accounts.ContainsKey(t) || kind > EdgeKind.CoShare)
+                throw new InvalidDataException("network state: edge refers to an unknown account or kind");
+            var e = new AccountEdge(s, t, kind, first, _seq++) { LastSeenMs = last, Weight = weight };
+            _edges[(s, t, kind)] = e;
+            _graph.AddEdge(e);
+            _edgeQueue.Enqueue((last, e));
+        }
+        EvictedVertices = r.ReadInt64();
+        EvictedEdges = r.ReadInt64();
+    }
+}

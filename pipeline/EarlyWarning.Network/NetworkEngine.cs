@@ -1,0 +1,517 @@
+using System.Diagnostics;
+using EarlyWarning.Core.Alerts;
+using EarlyWarning.Core.Posts;
+using EarlyWarning.Network.Coordination;
+using EarlyWarning.Network.CoSharing;
+using EarlyWarning.Network.Export;
+using EarlyWarning.Network.Graph;
+using EarlyWarning.Network.Matching;
+using EarlyWarning.Network.Metrics;
+
+namespace EarlyWarning.Network;
+
+/// <summary>Counters of what the network stage did with its input, including everything it could not use and why.</summary>
+public sealed class NetworkStats
+{
+    public long Posts { get; internal set; }
+    /// <summary>Posts older than the window when they arrived (still counted, evicted soon).</summary>
+    public long LatePosts { get; internal set; }
+    /// <summary>Replies, reposts and quotes whose parent post is not in the post index (no edge made).</summary>
+    public long UnresolvedParents { get; internal set; }
+    /// <summary>Replies, reposts, quotes and mentions of the author's own account (no edge made).</summary>
+    public long SelfInteractions { get; internal set; }
+    public long CoShares { get; internal set; }
+    public long KnownContentMatches { get; internal set; }
+    /// <summary>Reasons for input the stage ignored in part or whole (e.g. <c>missing_field:author.id</c>, <c>bad_field:minhash</c>).</summary>
+    public Dictionary<string, long> Rejected { get; } = new(StringComparer.Ordinal);
+
+    internal void Reject(string reason) => Rejected[reason] = Rejected.GetValueOrDefault(reason) + 1;
+}
+
+/// <summary>A known-content match kept for review.</summary>
+public sealed record ContentMatch(string PostId, string Account, DateTimeOffset At, HashMatch Match);
+
+/// <summary>
+/// The network stage: a streaming account graph over a sliding event-time window (QuikGraph), co-sharing and
+/// coordination detection, known-content hash matching, and on-demand metrics and exports. Single-threaded and
+/// deterministic: feed posts in stream order with <see cref="Observe"/>, collect signals with <see cref="DrainSignals"/>.
+/// </summary>
+public sealed class NetworkEngine
+{
+    private const int StateVersion = 1;
+    private const int MaxReviewMatches = 1000;
+    private readonly NetworkOptions _o;
+    private readonly long _windowMs;
+    private readonly long _detectEveryMs;
+    private readonly List<Signal> _pending = [];
+    private readonly List<CoShare> _coShareBuffer = [];
+    private readonly List<HashMatch> _matchBuffer = [];
+    private readonly HashSet<string> _partners = new(StringComparer.Ordinal);
+    private readonly Queue<ContentMatch> _matches = new();
+    private AccountGraph _graph;
+    private CoShareIndex _coShare;
+    private CoordinationDetector _detector;
+    private Dictionary<string, string> _postAuthor = new(StringComparer.Ordinal);
+    private Queue<string> _postOrder = new();
+    private long _nowMs = long.MinValue;
+    private long _lastDetectMs = long.MinValue;
+    private Dictionary<int, List<string>>? _lastClusters;
+
+    public NetworkEngine(NetworkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _o = options;
+        _windowMs = (long)options.Window.TotalMilliseconds;
+        _detectEveryMs = (long)options.DetectionInterval.TotalMilliseconds;
+        _graph = new AccountGraph(options.Window, options.MaxVertices, options.MaxEdges);
+        _coShare = new CoShareIndex(options);
+        _detector = new CoordinationDetector(options);
+    }
+
+    public NetworkOptions Options => _o;
+    public NetworkStats Stats { get; private set; } = new();
+    /// <summary>The account graph (its QuikGraph graph is <see cref="AccountGraph.Graph"/>).</summary>
+    public AccountGraph Graph => _graph;
+    /// <summary>Largest event time seen.</summary>
+    public DateTimeOffset? Now => _nowMs == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(_nowMs);
+    /// <summary>Recent known-content matches, oldest first (bounded), for review.</summary>
+    public IReadOnlyCollection<ContentMatch> RecentMatches => _matches;
+    /// <summary>Entries of the post id → author index (bounded by <see cref="NetworkOptions.MaxPostIndex"/>).</summary>
+    public int PostIndexCount => _postAuthor.Count;
+    /// <summary>Account pairs tracked for coordination (bounded by twice <see cref="NetworkOptions.MaxPairs"/>).</summary>
+    public int TrackedPairs => _detector.PairCount;
+
+    /// <summary>Takes one post in stream order (event time = <see cref="Post.CreatedAt"/>).</summary>
+    public void Observe(PostEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        var post = envelope.Post;
+        if (post is null || string.IsNullOrEmpty(post.Id))
+        {
+            Stats.Reject("missing_field:id");
+            return;
+        }
+        if (string.IsNullOrEmpty(post.AuthorId))
+        {
+            Stats.Reject("missing_field:author.id");
+            return;
+        }
+        Stats.Posts++;
+        var t = post.CreatedAt.ToUnixTimeMilliseconds();
+        if (t > _nowMs) _nowMs = t;
+        if (t < _nowMs - _windowMs) Stats.LatePosts++;
+        _graph.Expire(_nowMs);
+
+        var author = post.AuthorId;
+        var decision = envelope.Decision;
+        var flagged = decision?.IsFlagged ?? false;
+        var account = _graph.Touch(author, t);
+        account.Followers = Math.Max(account.Followers, post.AuthorFollowers);
+        if (post.Country is not null) account.Country = post.Country;
+        if (post.Region is not null) account.Region = post.Region;
+        account.AddPost(t, _graph.SlotMs, flagged, post.Hashtags);
+        IndexPost(post.Id, author);
+
+        Parent(post.ReplyTo, author, EdgeKind.Reply, t);
+        Parent(post.RepostOf, author, EdgeKind.Repost, t);
+        Parent(post.QuoteOf, author, EdgeKind.Quote, t);
+        foreach (var m in post.Mentions)
+        {
+            if (string.IsNullOrEmpty(m)) Stats.Reject("bad_field:mentions");
+            else if (m == author) Stats.SelfInteractions++;
+            else _graph.AddInteraction(author, m, EdgeKind.Mention, t);
+        }
+
+        var keys = ContentKeys(envelope, author, t);
+        if (keys.Count > 0)
+        {
+            _coShareBuffer.Clear();
+            foreach (var k in keys) _coShare.Add(k, author, post.Id, t, _coShareBuffer);
+            _partners.Clear();
+            foreach (var c in _coShareBuffer)
+            {
+                Stats.CoShares++;
+                _detector.AddCoShare(c);
+                // One co-share edge increment per partner post, however many keys the two posts share.
+                if (_partners.Add(c.PostA)) _graph.AddInteraction(c.AccountA, author, EdgeKind.CoShare, t);
+            }
+            _detector.AddPost(new PostRecord(post.Id, author, t, [.. keys], post.Country, post.Region, decision?.Target,
+                decision is not null && decision.Incitement >= 0.5f, post.AuthorFollowers, [.. post.Hashtags.Take(3)]));
+        }
+
+        MatchKnownContent(envelope, author, t);
+
+        if (_lastDetectMs == long.MinValue) _lastDetectMs = _nowMs;
+        else if (_nowMs - _lastDetectMs >= _detectEveryMs)
+        {
+            _detector.Detect(_nowMs, _pending);
+            _lastDetectMs = _nowMs;
+        }
+    }
+
+    /// <summary>Moves signals raised since the last drain into <paramref name="output"/>; returns how many.</summary>
+    public int DrainSignals(List<Signal> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var n = _pending.Count;
+        output.AddRange(_pending);
+        _pending.Clear();
+        return n;
+    }
+
+    /// <summary>End of stream: runs a last coordination detection over what is left.</summary>
+    public void Flush()
+    {
+        if (_nowMs == long.MinValue) return;
+        _detector.Detect(_nowMs, _pending);
+        _lastDetectMs = _nowMs;
+    }
+
+    private void IndexPost(string postId, string author)
+    {
+        if (_postAuthor.TryAdd(postId, author)) _postOrder.Enqueue(postId);
+        while (_postAuthor.Count > _o.MaxPostIndex) _postAuthor.Remove(_postOrder.Dequeue());
+    }
+
+    private void Parent(string? parentId, string author, EdgeKind kind, long t)
+    {
+        if (parentId is null) return;
+        if (!_postAuthor.TryGetValue(parentId, out var parentAuthor))
+        {
+            Stats.UnresolvedParents++;
+            return;
+        }
+        if (parentAuthor == author) Stats.SelfInteractions++;
+        else _graph.AddInteraction(author, parentAuthor, kind, t);
+    }
+
+    private List<string> ContentKeys(PostEnvelope envelope, string author, long t)
+    {
+        var post = envelope.Post;
+        var keys = new List<string>();
+        foreach (var u in post.Urls)
+        {
+            var url = u?.Trim();
+            if (string.IsNullOrEmpty(url)) Stats.Reject("bad_field:urls");
+            else AddDistinct(keys, "u:" + url);
+        }
+        foreach (var m in post.Media)
+        {
+            if (m is null) continue;
+            if (!string.IsNullOrWhiteSpace(m.Md5)) AddDistinct(keys, "m:" + m.Md5.Trim().ToLowerInvariant());
+            if (!string.IsNullOrWhiteSpace(m.Pdq)) AddDistinct(keys, "p:" + m.Pdq.Trim().ToLowerInvariant());
+        }
+        // A repost carries its parent's text: that is amplification (a repost edge), not independent co-sharing.
+        if (post.RepostOf is null && envelope.MinHash is { } sig)
+        {
+            var before = _coShare.SignaturesRejected;
+            var k = _coShare.TextKey(author, post.Id, t, sig);
+            if (k is not null) keys.Add(k);
+            else if (_coShare.SignaturesRejected > before) Stats.Reject(sig.Length < _o.LshBands * _o.LshRows ? "bad_field:minhash" : "empty_text_signature");
+        }
+        return keys;
+    }
+
+    private static void AddDistinct(List<string> keys, string k)
+    {
+        if (!keys.Contains(k)) keys.Add(k);
+    }
+
+    private void MatchKnownContent(PostEnvelope envelope, string author, long t)
+    {
+        var lists = _o.HashLists;
+        var post = envelope.Post;
+        if (lists is null || post.Media.Count == 0) return;
+        _matchBuffer.Clear();
+        foreach (var m in post.Media)
+        {
+            if (m is null) continue;
+            if (!string.IsNullOrWhiteSpace(m.Md5)) lists.MatchExact(m.Md5, HashType.Md5, _matchBuffer);
+            if (!string.IsNullOrWhiteSpace(m.Pdq) && !lists.MatchPdq(m.Pdq, _matchBuffer)) Stats.Reject("bad_field:media.pdq");
+        }
+        if (_matchBuffer.Count == 0) return;
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(t);
+        foreach (var m in _matchBuffer)
+        {
+            _matches.Enqueue(new ContentMatch(post.Id, author, at, m));
+            if (_matches.Count > MaxReviewMatches) _matches.Dequeue();
+        }
+        Stats.KnownContentMatches++;
+        var best = _matchBuffer.Min(m => m.Distance);
+        var bestThreshold = _matchBuffer.Where(m => m.Distance == best).Max(m => MaxDistance(lists, m));
+        _pending.Add(new Signal
+        {
+            Kind = AlertKinds.KnownContentMatch,
+            Scope = new Scope(post.Country, post.Region, envelope.Decision?.Target),
+            WindowStart = at,
+            WindowEnd = at,
+            // 1 for an exact match, falling towards 0 at the list's distance threshold.
+            Score = 1 - ((double)best / (bestThreshold + 1)),
+            Observed = _matchBuffer.Count,
+            Reach = post.AuthorFollowers,
+            IncitementShare = envelope.Decision is { Incitement: >= 0.5f } ? 1 : 0,
+            Evidence = new Evidence
+            {
+                PostIds = [post.Id],
+                Accounts = [author],
+                TopTerms = [.. _matchBuffer.Select(m => $"{m.List}@{m.ListVersion}:{m.Label}").Distinct().Order(StringComparer.Ordinal)],
+            },
+            Detector = "network.hash_lists",
+        });
+    }
+
+    private static int MaxDistance(HashListMatcher lists, HashMatch m) =>
+        m.Type == HashType.Pdq ? lists.Lists.FirstOrDefault(l => l.Name == m.List)?.MaxDistance ?? 0 : 0;
+
+    // ---- analyst API -------------------------------------------------------------------------------------------
+
+    /// <summary>Network metrics over the window ending at <paramref name="asOf"/> (PageRank, components, communities, brokers, hateful shares).</summary>
+    public NetworkSnapshot Snapshot(DateTimeOffset asOf)
+    {
+        var sw = Stopwatch.StartNew();
+        var asOfMs = asOf.ToUnixTimeMilliseconds();
+        var (names, stats, edges) = WindowContents(asOfMs);
+        var index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
+        for (var i = 0; i < names.Length; i++) index[names[i]] = i;
+        var arcs = new List<(int, int, double)>(edges.Count * 2);
+        foreach (var e in edges)
+        {
+            int s = index[e.Source], d = index[e.Target];
+            arcs.Add((s, d, e.Weight));
+            if (e.Kind == EdgeKind.CoShare) arcs.Add((d, s, e.Weight));
+        }
+        var csr = CsrGraph.Build(names, arcs);
+        var pr = csr.PageRank();
+        var comp = csr.Components(out var compCount);
+        var comm = csr.LabelPropagation(out var commCount);
+        var bc = csr.Betweenness(_o.BetweennessPivots, _o.Seed);
+
+        var slotMs = _graph.SlotMs;
+        var accounts = new AccountMetrics[names.Length];
+        var compSize = new int[Math.Max(compCount, 1)];
+        var neighbourComms = new HashSet<int>();
+        for (var v = 0; v < names.Length; v++)
+        {
+            compSize[comp[v]]++;
+            neighbourComms.Clear();
+            for (var k = csr.UndStart[v]; k < csr.UndStart[v + 1]; k++)
+            {
+                var c = comm[csr.UndTarget[k]];
+                if (c != comm[v]) neighbourComms.Add(c);
+            }
+            var (posts, flaggedPosts) = stats[v].Counts(asOfMs, slotMs);
+            accounts[v] = new AccountMetrics(names[v], comm[v], comp[v], pr[v], bc[v], neighbourComms.Count, posts, flaggedPosts,
+                posts == 0 ? 0 : (double)flaggedPosts / posts, stats[v].Followers, csr.UndStart[v + 1] - csr.UndStart[v]);
+        }
+        var byPageRank = accounts.OrderByDescending(a => a.PageRank).ThenBy(a => a.Account, StringComparer.Ordinal).ToList();
+        var clusters = new List<ClusterInfo>();
+        var members = new Dictionary<int, List<string>>();
+        foreach (var a in byPageRank)
+        {
+            if (!members.TryGetValue(a.Community, out var l)) members[a.Community] = l = [];
+            l.Add(a.Account);
+        }
+        foreach (var (id, list) in members.OrderBy(kv => kv.Key))
+        {
+            if (list.Count < 2) continue;
+            var ms = list.Select(x => accounts[index[x]]).ToList();
+            int posts = ms.Sum(m => m.Posts), flaggedPosts = ms.Sum(m => m.FlaggedPosts);
+            var tags = list.SelectMany(x => stats[index[x]].Hashtags).GroupBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(g => (g.Key, Count: g.Sum(kv => kv.Value))).OrderByDescending(x => x.Count).ThenBy(x => x.Key, StringComparer.Ordinal)
+                .Take(5).Select(x => x.Key).ToList();
+            clusters.Add(new ClusterInfo(id, list.Count, posts, flaggedPosts, posts == 0 ? 0 : (double)flaggedPosts / posts, [.. list.Take(5)], tags));
+        }
+        _lastClusters = members;
+        sw.Stop();
+        return new NetworkSnapshot
+        {
+            AsOf = asOf,
+            WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(asOfMs - _windowMs),
+            VertexCount = names.Length,
+            EdgeCount = edges.Count,
+            ComponentCount = compCount,
+            LargestComponent = names.Length == 0 ? 0 : compSize.Max(),
+            CommunityCount = commCount,
+            TopAmplifiers = [.. byPageRank.Take(_o.TopN)],
+            Brokers = [.. accounts.Where(a => a.BridgedCommunities > 0).OrderByDescending(a => a.Betweenness)
+                .ThenBy(a => a.Account, StringComparer.Ordinal).Take(_o.TopN)],
+            Clusters = clusters,
+            Accounts = accounts,
+            ComputeMilliseconds = sw.Elapsed.TotalMilliseconds,
+        };
+    }
+
+    /// <summary>Members of a cluster of the most recent <see cref="Snapshot"/> (taken now when there is none), by PageRank.</summary>
+    public IReadOnlyList<string> ClusterMembers(int clusterId)
+    {
+        if (_lastClusters is null)
+        {
+            if (_nowMs == long.MinValue) return [];
+            Snapshot(DateTimeOffset.FromUnixTimeMilliseconds(_nowMs));
+        }
+        return _lastClusters!.TryGetValue(clusterId, out var l) ? l : [];
+    }
+
+    /// <summary>The accounts within <paramref name="depth"/> hops of <paramref name="account"/> (either direction) and the edges among them.</summary>
+    public EgoNetwork EgoNetwork(string account, int depth, int maxAccounts = 5000)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentOutOfRangeException.ThrowIfNegative(depth);
+        var dist = new Dictionary<string, int>(StringComparer.Ordinal);
+        var g = _graph.Graph;
+        if (!g.ContainsVertex(account)) return new EgoNetwork(account, depth, dist, [], false);
+        var truncated = false;
+        dist[account] = 0;
+        var frontier = new List<string> { account };
+        for (var d = 1; d <= depth && frontier.Count > 0 && !truncated; d++)
+        {
+            var next = new List<string>();
+            foreach (var v in frontier)
+            {
+                var neighbours = g.OutEdges(v).Select(e => e.Target).Concat(g.InEdges(v).Select(e => e.Source))
+                    .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+                foreach (var u in neighbours)
+                {
+                    if (dist.ContainsKey(u)) continue;
+                    if (dist.Count >= maxAccounts)
+                    {
+                        truncated = true;
+                        break;
+                    }
+                    dist[u] = d;
+                    next.Add(u);
+                }
+                if (truncated) break;
+            }
+            frontier = next;
+        }
+        var edges = dist.Keys.Order(StringComparer.Ordinal).SelectMany(v => g.OutEdges(v)).Where(e => dist.ContainsKey(e.Target))
+            .Select(ToView).ToList();
+        return new EgoNetwork(account, depth, dist, edges, truncated);
+    }
+
+    /// <summary>The graph of the window ending at <paramref name="asOf"/>, for export.</summary>
+    public GraphView Window(DateTimeOffset asOf)
+    {
+        var asOfMs = asOf.ToUnixTimeMilliseconds();
+        var (names, stats, edges) = WindowContents(asOfMs);
+        var slotMs = _graph.SlotMs;
+        var nodes = new List<NodeView>(names.Length);
+        for (var i = 0; i < names.Length; i++)
+        {
+            var (p, f) = stats[i].Counts(asOfMs, slotMs);
+            nodes.Add(new NodeView(names[i], p, f, stats[i].Followers, stats[i].Country, stats[i].Region));
+        }
+        return new GraphView(DateTimeOffset.FromUnixTimeMilliseconds(asOfMs - _windowMs), asOf, nodes, [.. edges.Select(ToView)]);
+    }
+
+    public void ExportGraphMl(Stream output, DateTimeOffset asOf) => GraphExport.WriteGraphMl(output, Window(asOf));
+
+    public void ExportGexf(Stream output, DateTimeOffset asOf) => GraphExport.WriteGexf(output, Window(asOf));
+
+    private static EdgeView ToView(AccountEdge e) => new(e.Source, e.Target, AccountEdge.KindName(e.Kind), e.Weight, e.FirstSeen, e.LastSeen);
+
+    private (string[] Names, AccountStats[] Stats, List<AccountEdge> Edges) WindowContents(long asOfMs)
+    {
+        var start = asOfMs - _windowMs;
+        var stats = _graph.Accounts.Where(a => a.LastActiveMs > start && a.FirstSeenMs <= asOfMs)
+            .OrderBy(a => a.Account, StringComparer.Ordinal).ToArray();
+        var names = stats.Select(a => a.Account).ToArray();
+        var inWindow = new HashSet<string>(names, StringComparer.Ordinal);
+        var edges = new List<AccountEdge>();
+        foreach (var a in names)
+        {
+            foreach (var e in _graph.Graph.OutEdges(a))
+            {
+                if (e.LastSeenMs > start && e.FirstSeenMs <= asOfMs && inWindow.Contains(e.Target)) edges.Add(e);
+            }
+        }
+        return (names, stats, edges);
+    }
+
+    // ---- state ---------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A compact summary of the stage's state: the graph, the post index, coordination state and open campaigns.
+    /// Not included: the MinHash LSH buckets (at most one co-share interval of near-duplicate matching is lost on restore).
+    /// </summary>
+    public byte[] SaveState()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("EWNET");
+            w.Write(StateVersion);
+            w.Write(_nowMs);
+            w.Write(_lastDetectMs);
+            w.Write(_coShare.NextCluster);
+            _graph.Write(w);
+            w.Write(_postOrder.Count(_postAuthor.ContainsKey));
+            foreach (var p in _postOrder)
+            {
+                if (!_postAuthor.TryGetValue(p, out var a)) continue;
+                w.Write(p);
+                w.Write(a);
+            }
+            _detector.Write(w);
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>Replaces the state with one saved by <see cref="SaveState"/>. Throws <see cref="InvalidDataException"/> on a corrupt or foreign blob (state unchanged).</summary>
+    public void LoadState(byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var graph = new AccountGraph(_o.Window, _o.MaxVertices, _o.MaxEdges);
+        var coShare = new CoShareIndex(_o);
+        var detector = new CoordinationDetector(_o);
+        var postAuthor = new Dictionary<string, string>(StringComparer.Ordinal);
+        var postOrder = new Queue<string>();
+        long now, lastDetect;
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(state), System.Text.Encoding.UTF8);
+            if (r.ReadString() != "EWNET") throw new InvalidDataException("not a network state");
+            var version = r.ReadInt32();
+            if (version != StateVersion) throw new InvalidDataException($"unsupported network state version {version}");
+            now = r.ReadInt64();
+            lastDetect = r.ReadInt64();
+            coShare.NextCluster = r.ReadInt32();
+            graph.Read(r);
+            var n = r.ReadInt32();
+            for (var i = 0; i < n; i++)
+            {
+                var p = r.ReadString();
+                var a = r.ReadString();
+                if (postAuthor.TryAdd(p, a)) postOrder.Enqueue(p);
+            }
+            detector.Read(r);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidDataException("network state is truncated", ex);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidDataException("network state is corrupt", ex);
+        }
+        // Rebuild the exact-key co-share lists from the recent posts still inside the interval.
+        var intervalMs = (long)_o.CoShareInterval.TotalMilliseconds;
+        var scratch = new List<CoShare>();
+        foreach (var rec in detector.Recent)
+        {
+            if (rec.TimeMs < now - intervalMs) continue;
+            foreach (var k in rec.Keys) coShare.Add(k, rec.Author, rec.PostId, rec.TimeMs, scratch);
+        }
+        _graph = graph;
+        _coShare = coShare;
+        _detector = detector;
+        _postAuthor = postAuthor;
+        _postOrder = postOrder;
+        _nowMs = now;
+        _lastDetectMs = lastDetect;
+        _lastClusters = null;
+        _pending.Clear();
+    }
+}

@@ -1,0 +1,100 @@
+using EarlyWarning.Network.Matching;
+
+namespace EarlyWarning.Network;
+
+/// <summary>Settings of the network stage: window, memory bounds, co-sharing and coordination thresholds.</summary>
+public sealed record NetworkOptions
+{
+    /// <summary>Sliding event-time window of the account graph; edges and accounts idle for longer are evicted.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>Hard bound on accounts in the graph; the least recently active are evicted first.</summary>
+    public int MaxVertices { get; init; } = 200_000;
+
+    /// <summary>Hard bound on (aggregated) edges in the graph; the least recently seen are evicted first.</summary>
+    public int MaxEdges { get; init; } = 1_000_000;
+
+    /// <summary>Bound on the post id → author map used to resolve reply/repost/quote parents.</summary>
+    public int MaxPostIndex { get; init; } = 500_000;
+
+    /// <summary>Two accounts co-share when they post the same URL, media hash or near-duplicate text this close in time.</summary>
+    public TimeSpan CoShareInterval { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>MinHash LSH bands; <see cref="LshBands"/> × <see cref="LshRows"/> must not exceed the signature length.</summary>
+    public int LshBands { get; init; } = 16;
+
+    /// <summary>MinHash LSH rows per band.</summary>
+    public int LshRows { get; init; } = 4;
+
+    /// <summary>Estimated Jaccard similarity at or above which two texts are near-duplicates.</summary>
+    public double NearDuplicateJaccard { get; init; } = 0.5;
+
+    /// <summary>Recent posts remembered per content key (URL, media hash, text cluster); caps pairing cost on viral content.</summary>
+    public int MaxPostsPerContent { get; init; } = 64;
+
+    /// <summary>How far back coordination detection looks for repeated co-sharing.</summary>
+    public TimeSpan CampaignHorizon { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>Event time between two coordination detection runs.</summary>
+    public TimeSpan DetectionInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A pair of accounts is suspicious once it co-shared this many distinct contents.</summary>
+    public int MinDistinctContents { get; init; } = 2;
+
+    /// <summary>Each account of a group must have at least this many suspicious partners inside the group (k-core).</summary>
+    public int MinPartners { get; init; } = 2;
+
+    /// <summary>Smallest group reported as a campaign.</summary>
+    public int MinGroupSize { get; init; } = 5;
+
+    /// <summary>Time shuffles of the null model per candidate group.</summary>
+    public int ShuffleRounds { get; init; } = 20;
+
+    /// <summary>Minimum -log10 p of the observed synchronised co-shares against the shuffled-time baseline.</summary>
+    public double MinScore { get; init; } = 6;
+
+    /// <summary>Minimum ratio of observed to shuffled-baseline synchronised co-shares.</summary>
+    public double MinRatio { get; init; } = 3;
+
+    /// <summary>Bound on tracked account pairs.</summary>
+    public int MaxPairs { get; init; } = 500_000;
+
+    /// <summary>Bound on post ids carried as evidence of one campaign.</summary>
+    public int MaxEvidencePosts { get; init; } = 500;
+
+    /// <summary>Seed of the null model's shuffles (results are deterministic for a given input order).</summary>
+    public ulong Seed { get; init; } = 0x5EED_2026;
+
+    /// <summary>Length of top lists in snapshots.</summary>
+    public int TopN { get; init; } = 20;
+
+    /// <summary>Source vertices sampled for approximate betweenness.</summary>
+    public int BetweennessPivots { get; init; } = 32;
+
+    /// <summary>Known-content hash lists checked on every post's media; null disables matching.</summary>
+    public HashListMatcher? HashLists { get; init; }
+
+    internal void Validate()
+    {
+        static void Positive(double v, string name)
+        {
+            if (!(v > 0)) throw new ArgumentOutOfRangeException(name, v, "must be positive");
+        }
+        Positive(Window.TotalMilliseconds, nameof(Window));
+        Positive(MaxVertices, nameof(MaxVertices));
+        Positive(MaxEdges, nameof(MaxEdges));
+        Positive(MaxPostIndex, nameof(MaxPostIndex));
+        Positive(CoShareInterval.TotalMilliseconds, nameof(CoShareInterval));
+        Positive(LshBands, nameof(LshBands));
+        Positive(LshRows, nameof(LshRows));
+        Positive(MaxPostsPerContent, nameof(MaxPostsPerContent));
+        Positive(CampaignHorizon.TotalMilliseconds, nameof(CampaignHorizon));
+        Positive(DetectionInterval.TotalMilliseconds, nameof(DetectionInterval));
+        Positive(MinGroupSize, nameof(MinGroupSize));
+        Positive(ShuffleRounds, nameof(ShuffleRounds));
+        Positive(MaxPairs, nameof(MaxPairs));
+        Positive(TopN, nameof(TopN));
+        Positive(BetweennessPivots, nameof(BetweennessPivots));
+        if (NearDuplicateJaccard is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(NearDuplicateJaccard));
+    }
+}

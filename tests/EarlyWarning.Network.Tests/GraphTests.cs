@@ -1,0 +1,123 @@
+using EarlyWarning.Network.Graph;
+
+namespace EarlyWarning.Network.Tests;
+
+public sealed class GraphTests
+{
+    [Fact]
+    public void Reply_repost_quote_and_mention_edges_point_at_the_parent_author()
+    {
+        var e = new NetworkEngine(new NetworkOptions());
+        var t = Posts.T0;
+        e.Observe(Posts.Make("a1", "alice", t, "hello there friends"));
+        e.Observe(Posts.Make("b1", "bob", t.AddSeconds(5), "reply words here", replyTo: "a1"));
+        e.Observe(Posts.Make("c1", "carol", t.AddSeconds(6), "rt", repostOf: "a1"));
+        e.Observe(Posts.Make("d1", "dave", t.AddSeconds(7), "quoting this one", quoteOf: "b1", mentions: ["carol"]));
+        e.Observe(Posts.Make("b2", "bob", t.AddSeconds(8), "again replying now", replyTo: "a1"));
+        e.Observe(Posts.Make("x1", "erin", t.AddSeconds(9), "unknown parent", replyTo: "nope"));
+        e.Observe(Posts.Make("a2", "alice", t.AddSeconds(10), "self reply", replyTo: "a1"));
+
+        var edges = e.Graph.Graph.Edges.Select(x => (x.Source, x.Target, x.Kind, x.Weight)).OrderBy(x => x.ToString()).ToList();
+        Assert.Equal(
+        [
+            ("bob", "alice", EdgeKind.Reply, 2.0),
+            ("carol", "alice", EdgeKind.Repost, 1.0),
+            ("dave", "bob", EdgeKind.Quote, 1.0),
+            ("dave", "carol", EdgeKind.Mention, 1.0),
+        ], edges);
+        Assert.Equal(1, e.Stats.UnresolvedParents);
+        Assert.Equal(1, e.Stats.SelfInteractions);
+        Assert.Equal(5, e.Graph.VertexCount);
+    }
+
+    [Fact]
+    public void Same_url_by_different_accounts_within_the_interval_makes_a_coshare_edge()
+    {
+        var e = new NetworkEngine(new NetworkOptions { CoShareInterval = TimeSpan.FromSeconds(120) });
+        var t = Posts.T0;
+        e.Observe(Posts.Make("1", "a", t, urls: ["https://x.example/1"]));
+        e.Observe(Posts.Make("2", "b", t.AddSeconds(60), urls: ["https://x.example/1"]));
+        e.Observe(Posts.Make("3", "c", t.AddSeconds(400), urls: ["https://x.example/1"])); // too late
+        e.Observe(Posts.Make("4", "d", t.AddSeconds(401), media: [new("image", null, "0123456789abcdef0123456789abcdef")]));
+        e.Observe(Posts.Make("5", "e", t.AddSeconds(402), media: [new("image", null, "0123456789ABCDEF0123456789ABCDEF")]));
+        var co = e.Graph.Graph.Edges.Where(x => x.Kind == EdgeKind.CoShare).Select(x => (x.Source, x.Target)).Order().ToList();
+        Assert.Equal([("a", "b"), ("d", "e")], co);
+    }
+
+    [Fact]
+    public void Near_duplicate_text_is_coshared_and_different_text_is_not()
+    {
+        var e = new NetworkEngine(new NetworkOptions());
+        var t = Posts.T0;
+        const string baseText = "w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21";
+        const string paraphrase = "w10 w11 w12 w13 w99 w15 w16 w17 w18 w19 w20 w21"; // one word swapped: Jaccard 11/13
+        const string other = "w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40 w41";
+        e.Observe(Posts.Make("1", "a", t, baseText));
+        e.Observe(Posts.Make("2", "b", t.AddSeconds(30), paraphrase));
+        e.Observe(Posts.Make("3", "c", t.AddSeconds(40), other));
+        var co = e.Graph.Graph.Edges.Where(x => x.Kind == EdgeKind.CoShare).Select(x => (x.Source, x.Target)).ToList();
+        Assert.Equal([("a", "b")], co);
+    }
+
+    [Fact]
+    public void Graph_stays_within_its_bounds_on_an_unbounded_stream()
+    {
+        var o = new NetworkOptions { Window = TimeSpan.FromHours(6), MaxVertices = 500, MaxEdges = 800, MaxPostIndex = 1000, MaxPairs = 2000 };
+        var e = new NetworkEngine(o);
+        var rng = new Random(42);
+        var t = Posts.T0;
+        int maxV = 0, maxE = 0;
+        for (var i = 0; i < 60_000; i++)
+        {
+            t = t.AddMilliseconds(rng.Next(50, 400));
+            var author = "u" + rng.Next(20_000);
+            string? reply = i > 10 && rng.NextDouble() < 0.3 ? "p" + (i - 1 - rng.Next(Math.Min(i - 1, 500))) : null;
+            var post = Posts.Make("p" + i, author, t, replyTo: reply, mentions: rng.NextDouble() < 0.3 ? ["u" + rng.Next(20_000)] : null,
+                urls: rng.NextDouble() < 0.2 ? ["https://u.example/" + rng.Next(50)] : null);
+            e.Observe(post);
+            maxV = Math.Max(maxV, e.Graph.VertexCount);
+            maxE = Math.Max(maxE, e.Graph.EdgeCount);
+        }
+        Assert.True(maxV <= o.MaxVertices, $"vertices peaked at {maxV}");
+        Assert.True(maxE <= o.MaxEdges, $"edges peaked at {maxE}");
+        Assert.True(e.PostIndexCount <= o.MaxPostIndex);
+        Assert.True(e.Graph.EvictedVertices > 10_000, "the bound must have been reached and enforced");
+        Assert.True(e.Graph.EvictionQueueLength <= (2 * o.MaxEdges) + (2 * o.MaxVertices) + 2050, $"queues {e.Graph.EvictionQueueLength}");
+        Assert.True(e.TrackedPairs <= 2 * o.MaxPairs);
+        Assert.Equal(e.Graph.Graph.EdgeCount, e.Graph.Graph.Edges.Count());
+    }
+
+    [Fact]
+    public void Idle_accounts_and_edges_leave_the_window()
+    {
+        var e = new NetworkEngine(new NetworkOptions { Window = TimeSpan.FromHours(1) });
+        var t = Posts.T0;
+        e.Observe(Posts.Make("1", "a", t));
+        e.Observe(Posts.Make("2", "b", t.AddMinutes(1), replyTo: "1"));
+        Assert.Equal(1, e.Graph.EdgeCount);
+        e.Observe(Posts.Make("3", "c", t.AddMinutes(50)));
+        Assert.Equal(3, e.Graph.VertexCount);
+        e.Observe(Posts.Make("4", "c", t.AddMinutes(62)));
+        Assert.Equal(0, e.Graph.EdgeCount);
+        Assert.Equal(["c"], e.Graph.Graph.Vertices.ToList());
+    }
+
+    [Fact]
+    public void Bad_input_is_counted_with_a_reason_not_thrown()
+    {
+        var e = new NetworkEngine(new NetworkOptions());
+        var bad = Posts.Make("1", "", Posts.T0);
+        e.Observe(bad);
+        var shortSig = Posts.Make("2", "a", Posts.T0, "some words", mentions: [""]);
+        shortSig.MinHash = [1, 2, 3];
+        e.Observe(shortSig);
+        var empty = Posts.Make("3", "b", Posts.T0, "x");
+        empty.MinHash = Enumerable.Repeat(ulong.MaxValue, 64).ToArray();
+        e.Observe(empty);
+        Assert.Equal(1, e.Stats.Rejected["missing_field:author.id"]);
+        Assert.Equal(1, e.Stats.Rejected["bad_field:minhash"]);
+        Assert.Equal(1, e.Stats.Rejected["bad_field:mentions"]);
+        Assert.Equal(1, e.Stats.Rejected["empty_text_signature"]);
+        Assert.Equal(2, e.Stats.Posts);
+    }
+}

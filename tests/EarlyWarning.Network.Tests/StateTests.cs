@@ -1,0 +1,59 @@
+using EarlyWarning.Core.Alerts;
+
+namespace EarlyWarning.Network.Tests;
+
+public sealed class StateTests
+{
+    [Fact]
+    public void Saved_state_restores_graph_post_index_and_open_campaigns()
+    {
+        var stream = CampaignGenerator.Generate(21);
+        var half = stream.Posts.Count / 2;
+
+        var whole = new NetworkEngine(new NetworkOptions());
+        var wholeSignals = new List<Signal>();
+        foreach (var p in stream.Posts) whole.Observe(p);
+        whole.Flush();
+        whole.DrainSignals(wholeSignals);
+
+        var first = new NetworkEngine(new NetworkOptions());
+        var signals = new List<Signal>();
+        foreach (var p in stream.Posts.Take(half)) first.Observe(p);
+        first.DrainSignals(signals);
+        var blob = first.SaveState();
+
+        var second = new NetworkEngine(new NetworkOptions());
+        second.LoadState(blob);
+        Assert.Equal(first.Graph.VertexCount, second.Graph.VertexCount);
+        Assert.Equal(first.Graph.EdgeCount, second.Graph.EdgeCount);
+        Assert.Equal(first.PostIndexCount, second.PostIndexCount);
+        Assert.Equal(first.Now, second.Now);
+        var s1 = first.Snapshot(first.Now!.Value);
+        var s2 = second.Snapshot(second.Now!.Value);
+        Assert.Equal(s1.Accounts.Select(a => (a.Account, a.Posts, a.FlaggedPosts, a.Community)), s2.Accounts.Select(a => (a.Account, a.Posts, a.FlaggedPosts, a.Community)));
+        Assert.Equal(blob, second.SaveState());
+
+        foreach (var p in stream.Posts.Skip(half)) second.Observe(p);
+        second.Flush();
+        second.DrainSignals(signals);
+
+        var expected = wholeSignals.Where(s => s.Kind == AlertKinds.CoordinatedCampaign).ToList();
+        var actual = signals.Where(s => s.Kind == AlertKinds.CoordinatedCampaign).ToList();
+        Assert.NotEmpty(expected);
+        // Same campaign identity (window start) and the same accounts at the end.
+        Assert.Equal(expected.Select(s => s.WindowStart).Distinct(), actual.Select(s => s.WindowStart).Distinct());
+        Assert.Equal(expected[^1].Evidence.Accounts, actual[^1].Evidence.Accounts);
+    }
+
+    [Fact]
+    public void Corrupt_state_is_refused_and_leaves_the_engine_unchanged()
+    {
+        var e = new NetworkEngine(new NetworkOptions());
+        e.Observe(Posts.Make("1", "a", Posts.T0, mentions: ["b"]));
+        var blob = e.SaveState();
+        Assert.Throws<InvalidDataException>(() => e.LoadState(blob[..(blob.Length / 2)]));
+        Assert.Throws<InvalidDataException>(() => e.LoadState([1, 2, 3, 4, 5, 6, 7, 8]));
+        Assert.Equal(2, e.Graph.VertexCount);
+        Assert.Equal(1, e.Graph.EdgeCount);
+    }
+}
