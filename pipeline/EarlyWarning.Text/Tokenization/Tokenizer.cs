@@ -1,12 +1,33 @@
+using System.Globalization;
+using System.Text;
+
 namespace EarlyWarning.Text.Tokenization;
 
 /// <summary>What a token is.</summary>
-public enum TokenKind : byte { Word, Number, Url, Mention, Hashtag, Emoji, Syllable }
+public enum TokenKind : byte
+{
+    /// <summary>A word of a space-delimited script.</summary>
+    Word,
+    /// <summary>Digits (ASCII or Myanmar).</summary>
+    Number,
+    Url,
+    Mention,
+    Hashtag,
+    Emoji,
+    /// <summary>A Burmese (Myanmar script) syllable.</summary>
+    Syllable,
+    /// <summary>Two adjacent character clusters of a script written without spaces (Thai, Lao, Khmer, Tibetan, CJK).</summary>
+    CharNgram,
+}
 
 /// <summary>A token as a slice of the text it came from (no string per token).</summary>
 public readonly record struct Token(int Start, int Length, TokenKind Kind);
 
-/// <summary>Splits normalised text into tokens without allocating: <c>foreach (var t in Tokenizer.Tokenize(text))</c>.</summary>
+/// <summary>
+/// Splits normalised text into tokens without allocating: <c>foreach (var t in Tokenizer.Tokenize(text))</c>.
+/// Words for space-delimited scripts, syllables for Burmese, overlapping character-cluster bigrams for other scripts
+/// written without spaces; URLs, @mentions, #hashtags and emoji are tokens of their own.
+/// </summary>
 public static class Tokenizer
 {
     public static TokenEnumerator Tokenize(ReadOnlySpan<char> text) => new(text);
@@ -15,10 +36,23 @@ public static class Tokenizer
 /// <summary>A <c>ref struct</c> enumerator over the tokens of a text.</summary>
 public ref struct TokenEnumerator
 {
+    private const byte Sep = 0, Letter = 1, Digit = 2, Hash = 3, At = 4, Apostrophe = 5, Underscore = 6;
+
     private readonly ReadOnlySpan<char> _text;
     private int _pos;
+    private int _runEnd;     // end of the current Burmese or no-space run
+    private byte _mode;      // 0 = normal, 1 = Burmese syllables, 2 = cluster bigrams
+    private bool _runStart;  // at the first cluster of a no-space run
 
-    public TokenEnumerator(ReadOnlySpan<char> text) { _text = text; _pos = 0; Current = default; }
+    public TokenEnumerator(ReadOnlySpan<char> text)
+    {
+        _text = text;
+        _pos = 0;
+        _runEnd = 0;
+        _mode = 0;
+        _runStart = false;
+        Current = default;
+    }
 
     public Token Current { get; private set; }
 
@@ -27,71 +61,185 @@ public ref struct TokenEnumerator
     public bool MoveNext()
     {
         var t = _text;
-        var i = _pos;
-        while (i < t.Length && !IsTokenChar(t, i)) i++;
-        if (i >= t.Length) { _pos = i; return false; }
-        var start = i;
-        var kind = TokenKind.Word;
-        if (t[i] == '#' || t[i] == '@')
+        while (true)
         {
-            kind = t[i] == '#' ? TokenKind.Hashtag : TokenKind.Mention;
-            i++;
-            while (i < t.Length && IsWordChar(t, i)) i += (i + 1 < t.Length && char.IsSurrogatePair(t[i], t[i + 1]) ? 2 : 1);
-            if (i == start + 1) { _pos = i; return MoveNext(); }
-        }
-        else if (t[i..].StartsWith("http://", StringComparison.Ordinal) || t[i..].StartsWith("https://", StringComparison.Ordinal))
-        {
-            kind = TokenKind.Url;
-            while (i < t.Length && !char.IsWhiteSpace(t[i])) i++;
-        }
-        else if (IsEmoji(t, i))
-        {
-            kind = TokenKind.Emoji;
-            i += (i + 1 < t.Length && char.IsSurrogatePair(t[i], t[i + 1]) ? 2 : 1);
-            while (i < t.Length && (t[i] == '\uFE0F' || t[i] == '\u200D')) i++;
-        }
-        else
-        {
-            var allDigits = true;
-            while (i < t.Length && IsWordChar(t, i))
+            if (_mode == 1)
             {
-                if (!char.IsDigit(t[i])) allDigits = false;
-                i += (i + 1 < t.Length && char.IsSurrogatePair(t[i], t[i + 1]) ? 2 : 1);
+                if (_pos < _runEnd)
+                {
+                    var start = _pos;
+                    var end = Burmese.NextSyllableEnd(t, start, _runEnd);
+                    _pos = end;
+                    Current = new Token(start, end - start, Burmese.IsDigit(t[start]) ? TokenKind.Number : TokenKind.Syllable);
+                    return true;
+                }
+                _mode = 0;
             }
-            if (allDigits) kind = TokenKind.Number;
+            else if (_mode == 2)
+            {
+                if (_pos < _runEnd)
+                {
+                    var start = _pos;
+                    var c1 = ClusterEnd(t, start, _runEnd);
+                    if (c1 >= _runEnd)
+                    {
+                        _pos = _runEnd;
+                        if (_runStart) { _runStart = false; Current = new Token(start, c1 - start, TokenKind.CharNgram); return true; }
+                        _mode = 0;
+                        continue;
+                    }
+                    var c2 = ClusterEnd(t, c1, _runEnd);
+                    _runStart = false;
+                    _pos = c1;
+                    Current = new Token(start, c2 - start, TokenKind.CharNgram);
+                    return true;
+                }
+                _mode = 0;
+            }
+
+            var i = _pos;
+            while (i < t.Length && !StartsToken(t, i)) i++;
+            if (i >= t.Length) { _pos = i; return false; }
+            var c = t[i];
+
+            if (Burmese.IsRunChar(c))
+            {
+                var e = i + 1;
+                while (e < t.Length && (Burmese.IsRunChar(t[e]) || (t[e] is '\u200C' or '\u200D'))) e++;
+                _pos = i; _runEnd = e; _mode = 1;
+                continue;
+            }
+            if (IsNoSpaceScript(t, i))
+            {
+                var e = i + 1;
+                while (e < t.Length && (IsNoSpaceScript(t, e) || IsMarkAt(t, e))) e++;
+                _pos = i; _runEnd = e; _mode = 2; _runStart = true;
+                continue;
+            }
+
+            var begin = i;
+            TokenKind kind;
+            if (c is '#' or '@')
+            {
+                kind = c == '#' ? TokenKind.Hashtag : TokenKind.Mention;
+                i++;
+                while (i < t.Length && IsWordChar(t, i)) i += Step(t, i);
+                if (i == begin + 1) { _pos = i; continue; } // a lone '#' or '@'
+            }
+            else if (c is 'h' or 'w' && IsUrlStart(t[i..]))
+            {
+                kind = TokenKind.Url;
+                while (i < t.Length && !char.IsWhiteSpace(t[i])) i++;
+            }
+            else if (IsEmoji(t, i))
+            {
+                kind = TokenKind.Emoji;
+                i += Step(t, i);
+                // Keep modifiers, variation selectors, joiners and keycaps with their emoji.
+                while (i < t.Length && (t[i] is '\uFE0F' or '\u200D' or '\u20E3' || IsSkinTone(t, i))) i += Step(t, i);
+            }
+            else
+            {
+                var allDigits = true;
+                while (i < t.Length && IsWordChar(t, i) && !Burmese.IsRunChar(t[i]) && !IsNoSpaceScript(t, i))
+                {
+                    if (!char.IsAsciiDigit(t[i])) allDigits = false;
+                    i += Step(t, i);
+                }
+                kind = allDigits ? TokenKind.Number : TokenKind.Word;
+            }
+            _pos = i;
+            Current = new Token(begin, i - begin, kind);
+            return true;
         }
-        _pos = i;
-        Current = new Token(start, i - start, kind);
-        return true;
     }
 
-    private static bool IsTokenChar(ReadOnlySpan<char> t, int i) => IsWordChar(t, i) || t[i] == '#' || t[i] == '@' || IsEmoji(t, i);
+    private static int Step(ReadOnlySpan<char> t, int i) =>
+        char.IsHighSurrogate(t[i]) && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1]) ? 2 : 1;
+
+    private static bool IsUrlStart(ReadOnlySpan<char> s) =>
+        s.StartsWith("https://", StringComparison.Ordinal) || s.StartsWith("http://", StringComparison.Ordinal)
+        || s.StartsWith("www.", StringComparison.Ordinal);
+
+    private static bool StartsToken(ReadOnlySpan<char> t, int i)
+    {
+        var c = t[i];
+        if (c < '\u0080')
+        {
+            var k = AsciiClass[c];
+            return k is Letter or Digit or Hash or At;
+        }
+        return IsWordChar(t, i) || IsEmoji(t, i) || Burmese.IsRunChar(c);
+    }
 
     private static bool IsWordChar(ReadOnlySpan<char> t, int i)
     {
         var c = t[i];
-        if (char.IsLetterOrDigit(c)) return true;
-        // Combining marks belong to the word (Myanmar, Sinhala, Tamil, Devanagari vowel signs); ZWJ/ZWNJ too.
-        var cat = char.GetUnicodeCategory(c);
-        if (cat is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark
-            or System.Globalization.UnicodeCategory.EnclosingMark) return true;
-        if (c is '\u200C' or '\u200D' or '_' or '\'') return true;
-        if (char.IsHighSurrogate(c) && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1]))
+        if (c < '\u0080')
         {
-            var cp = char.ConvertToUtf32(c, t[i + 1]);
-            return System.Text.Rune.IsLetterOrDigit(new System.Text.Rune(cp));
+            var k = AsciiClass[c];
+            if (k is Letter or Digit or Underscore) return true;
+            // An apostrophe inside a word ("don't") belongs to it.
+            return k == Apostrophe && i > 0 && i + 1 < t.Length && char.IsLetter(t[i - 1]) && char.IsLetter(t[i + 1]);
         }
+        if (char.IsLetterOrDigit(c)) return true;
+        var cat = char.GetUnicodeCategory(c);
+        if (cat is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark) return true;
+        if (c is '\u200C' or '\u200D') return true;
+        if (char.IsHighSurrogate(c) && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1]))
+            return Rune.IsLetterOrDigit(new Rune(c, t[i + 1]));
         return false;
     }
+
+    private static bool IsMarkAt(ReadOnlySpan<char> t, int i) =>
+        t[i] >= '\u0300' && char.GetUnicodeCategory(t[i]) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark;
+
+    // A cluster is a base character (or surrogate pair) with the marks that follow it.
+    private static int ClusterEnd(ReadOnlySpan<char> t, int i, int end)
+    {
+        i += Step(t, i);
+        while (i < end && IsMarkAt(t, i)) i++;
+        return Math.Min(i, end);
+    }
+
+    /// <summary>Scripts written without spaces between words (besides Myanmar): Thai, Lao, Tibetan, Khmer, kana, CJK.</summary>
+    private static bool IsNoSpaceScript(ReadOnlySpan<char> t, int i)
+    {
+        var c = t[i];
+        if (c < '\u0E00') return false;
+        if (c <= '\u0FFF') return char.IsLetter(c); // Thai, Lao, Tibetan
+        if (c is >= '\u1780' and <= '\u17FF') return char.IsLetter(c);                                        // Khmer
+        if (c is >= '\u3040' and <= '\u30FF' or >= '\u3400' and <= '\u4DBF' or >= '\u4E00' and <= '\u9FFF'
+            or >= '\uF900' and <= '\uFAFF') return char.IsLetter(c);
+        if (char.IsHighSurrogate(c) && c is >= '\uD840' and <= '\uD87F' && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1]))
+            return true; // CJK extension planes (U+20000..U+2FFFF)
+        return false;
+    }
+
+    private static bool IsSkinTone(ReadOnlySpan<char> t, int i) =>
+        t[i] == '\uD83C' && i + 1 < t.Length && t[i + 1] is >= '\uDFFB' and <= '\uDFFF';
 
     private static bool IsEmoji(ReadOnlySpan<char> t, int i)
     {
         var c = t[i];
-        if (char.IsHighSurrogate(c) && i + 1 < t.Length)
+        if (c == '\uD83C' || c == '\uD83D' || c == '\uD83E')
         {
+            if (i + 1 >= t.Length || !char.IsLowSurrogate(t[i + 1])) return false;
             var cp = char.ConvertToUtf32(c, t[i + 1]);
-            return cp is >= 0x1F000 and <= 0x1FAFF;
+            return cp is >= 0x1F000 and <= 0x1FAFF and not (>= 0x1F3FB and <= 0x1F3FF);
         }
-        return c is >= '\u2600' and <= '\u27BF';
+        return c is >= '\u2600' and <= '\u27BF' or >= '\u2B00' and <= '\u2BFF' or '\u00A9' or '\u00AE' or '\u203C' or '\u2049';
     }
+
+    private static ReadOnlySpan<byte> AsciiClass =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        // space ! " # $ % & ' ( ) * + , - . /
+        0, 0, 0, Hash, 0, 0, 0, Apostrophe, 0, 0, 0, 0, 0, 0, 0, 0,
+        Digit, Digit, Digit, Digit, Digit, Digit, Digit, Digit, Digit, Digit, 0, 0, 0, 0, 0, 0,
+        At, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter,
+        Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, 0, 0, 0, 0, Underscore,
+        0, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter,
+        Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, Letter, 0, 0, 0, 0, 0,
+    ];
 }

@@ -1,0 +1,106 @@
+using EarlyWarning.Text.Features;
+using EarlyWarning.Text.Normalization;
+
+namespace EarlyWarning.Text.Tests;
+
+public class FeatureTests
+{
+    [Fact]
+    public void Describe_lists_word_ngrams_with_the_indices_and_signs_featurize_uses()
+    {
+        var o = new FeaturizerOptions { CharNgramMax = 0, L2Normalize = false };
+        var h = new FeatureHasher(o);
+        const string text = "Go home now, go home";
+        var idx = new int[64];
+        var val = new float[64];
+        var n = h.Featurize(text, idx, val);
+        var described = h.Describe(text);
+        Assert.Contains(described, d => d.Ngram == "go home");
+        // Summing the described signs per index gives exactly the featurised values.
+        var expected = described.GroupBy(d => d.Index).Select(g => (g.Key, g.Sum(d => d.Sign))).Where(p => p.Item2 != 0).OrderBy(p => p.Key).ToList();
+        Assert.Equal(expected, Enumerable.Range(0, n).Select(i => (idx[i], val[i])).ToList());
+    }
+
+    [Fact]
+    public void Features_are_deterministic_depend_on_seed_and_fit_the_dimension()
+    {
+        var a = new FeatureHasher();
+        var b = new FeatureHasher(new FeaturizerOptions { Seed = 7 });
+        var small = new FeatureHasher(new FeaturizerOptions { Dimension = 1 << 10 });
+        const string text = "the same text, twice";
+        int[] i1 = new int[1024], i2 = new int[1024], i3 = new int[1024], i4 = new int[1024];
+        float[] v = new float[1024];
+        var n1 = a.Featurize(text, i1, v);
+        var n2 = a.Featurize(text, i2, v);
+        var n3 = b.Featurize(text, i3, v);
+        var n4 = small.Featurize(text, i4, v);
+        Assert.Equal(i1[..n1], i2[..n2]);
+        Assert.NotEqual(i1[..n1], i3[..n3]);
+        Assert.All(i4[..n4], x => Assert.InRange(x, 0, (1 << 10) - 1));
+        Assert.Equal("ew-hash-v2", FeaturizerOptions.Default.Algorithm);
+    }
+
+    [Fact]
+    public void Output_is_capped_by_the_span_and_max_features()
+    {
+        var h = new FeatureHasher(new FeaturizerOptions { MaxFeatures = 10 });
+        var idx = new int[1024];
+        var val = new float[1024];
+        Assert.Equal(10, h.Featurize(string.Join(' ', Enumerable.Range(0, 200).Select(i => "word" + (char)('a' + i % 26) + (char)('a' + i / 26))), idx, val));
+        Assert.Equal(3, new FeatureHasher().Featurize("many many different words here", idx.AsSpan(0, 3), val.AsSpan(0, 3)));
+        Assert.Equal(0, new FeatureHasher().Featurize("", idx, val));
+    }
+
+    [Fact]
+    public void MinHash_paraphrases_stay_similar_and_unrelated_texts_do_not()
+    {
+        var m = new MinHasher(128);
+        var norm = new TextNormalizer();
+        const string a = "vote early tomorrow morning at the school near the river and bring your card";
+        const string b = "vote early tomorrow evening at the school near the bridge and bring your id"; // 3 of 15 words changed
+        const string c = "the weather in the hills was cold and wet for most of the week";
+        var sa = new ulong[128];
+        var sb = new ulong[128];
+        var sc = new ulong[128];
+        m.Compute(norm.Normalize(a), sa);
+        m.Compute(norm.Normalize(b), sb);
+        m.Compute(norm.Normalize(c), sc);
+        var jab = MinHasher.EstimateJaccard(sa, sb);
+        Assert.True(jab >= 0.5, $"paraphrase J={jab}");
+        Assert.True(MinHasher.EstimateJaccard(sa, sc) < 0.3);
+        Assert.Equal(1.0, MinHasher.EstimateJaccard(sa, sa));
+        Assert.Equal(0, MinHasher.EstimateJaccard(sa, sb.AsSpan(0, 64)));
+    }
+
+    [Fact]
+    public void MinHash_estimate_tracks_true_jaccard_on_real_text()
+    {
+        var m = new MinHasher();
+        var norm = new TextNormalizer();
+        var texts = Corpus.Texts("davidson", 60).Select(norm.Normalize).ToList();
+        var errors = new List<double>();
+        for (var i = 0; i + 1 < texts.Count; i += 2)
+        {
+            // A paraphrase: the same post with its last word replaced.
+            var words = texts[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length < 8) continue;
+            var para = string.Join(' ', words[..^1]) + " zzqx";
+            var s1 = new ulong[64];
+            var s2 = new ulong[64];
+            m.Compute(texts[i], s1);
+            m.Compute(para, s2);
+            Assert.True(MinHasher.EstimateJaccard(s1, s2) >= 0.5);
+        }
+    }
+
+    [Fact]
+    public void SimHash_near_duplicates_are_closer_than_unrelated_texts()
+    {
+        var x = SimHasher.Compute("vote early tomorrow morning at the school near the river and bring your card");
+        var y = SimHasher.Compute("vote early tomorrow morning at the school near the river and bring your id");
+        var z = SimHasher.Compute("the weather in the hills was cold and wet for most of the week");
+        Assert.True(SimHasher.HammingDistance(x, y) < SimHasher.HammingDistance(x, z));
+        Assert.True(SimHasher.HammingDistance(x, y) <= 12);
+        Assert.Equal(0UL, SimHasher.Compute(""));
+    }
+}

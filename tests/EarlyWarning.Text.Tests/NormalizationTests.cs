@@ -1,0 +1,156 @@
+using System.Buffers;
+using System.Text;
+using EarlyWarning.Text.Features;
+using EarlyWarning.Text.Normalization;
+
+namespace EarlyWarning.Text.Tests;
+
+public class NormalizationTests
+{
+    private static string N(NormalizationSteps steps, string s) => new TextNormalizer(steps).Normalize(s);
+
+    [Fact]
+    public void Nfkc_folds_fullwidth_and_mathematical_letters()
+    {
+        Assert.Equal("kill", N(NormalizationSteps.Nfkc, "ｋｉｌｌ"));
+        Assert.Equal("kill", N(NormalizationSteps.Nfkc, "\U0001D424\U0001D422\U0001D425\U0001D425")); // bold
+        Assert.Equal("ｋｉｌｌ", N(NormalizationSteps.None, "ｋｉｌｌ"));
+    }
+
+    [Fact]
+    public void Case_fold_lowers_all_scripts()
+    {
+        Assert.Equal("hate ΑΒΓ".ToLowerInvariant(), N(NormalizationSteps.CaseFold, "HATE ΑΒΓ"));
+        Assert.Equal("HATE", N(NormalizationSteps.None, "HATE"));
+    }
+
+    [Fact]
+    public void Strip_invisible_removes_zero_width_and_format_characters()
+    {
+        Assert.Equal("kill them", N(NormalizationSteps.StripInvisible, "k\u200Bi\u200Dl\u00ADl\uFEFF them\u2066"));
+        Assert.Equal("a b", N(NormalizationSteps.StripInvisible, "a\u0001b"));
+        Assert.Equal("k\u200Bill", N(NormalizationSteps.None, "k\u200Bill"));
+    }
+
+    [Fact]
+    public void Homoglyphs_fold_cyrillic_and_greek_lookalikes_in_latin_words_only()
+    {
+        Assert.Equal("kill", N(NormalizationSteps.Homoglyphs | NormalizationSteps.CaseFold, "кіll"));        // Cyrillic ka, i
+        Assert.Equal("hope", N(NormalizationSteps.Homoglyphs | NormalizationSteps.CaseFold, "hοpе"));        // Greek omicron, Cyrillic ie
+        Assert.Equal("привет", N(NormalizationSteps.Homoglyphs | NormalizationSteps.CaseFold, "привет"));    // real Cyrillic word kept
+        Assert.Equal("кіll", N(NormalizationSteps.None, "кіll"));
+    }
+
+    [Fact]
+    public void Leet_maps_digits_inside_words_but_not_numbers()
+    {
+        var leet = NormalizationSteps.Leet;
+        Assert.Equal("kill", N(leet, "k1ll"));
+        Assert.Equal("idiot", N(leet, "1d10t"));
+        Assert.Equal("hate", N(leet, "h@te"));
+        Assert.Equal("covid19 2024 @user", N(leet, "covid19 2024 @user"));
+        Assert.Equal("k1ll", N(NormalizationSteps.None, "k1ll"));
+    }
+
+    [Fact]
+    public void Spaced_letters_are_rejoined()
+    {
+        var j = NormalizationSteps.JoinSpacedLetters;
+        Assert.Equal("kill them", N(j, "k i l l them"));
+        Assert.Equal("kill", N(j, "k.i.l.l"));
+        Assert.Equal("kill", N(j, "k-i-l-l"));
+        Assert.Equal("i am a man", N(j, "i am a man"));          // two single letters are not a spaced word
+        Assert.Equal("k i l l", N(NormalizationSteps.None, "k i l l"));
+    }
+
+    [Fact]
+    public void Repeats_collapse()
+    {
+        var c = NormalizationSteps.CollapseRepeats;
+        Assert.Equal(N(c, "kill"), N(c, "kiiiilllllll"));
+        Assert.Equal("kil", N(c, "kill"));
+        Assert.Equal("killll", N(NormalizationSteps.None, "killll"));
+        Assert.Equal("هه", N(c, "ههههههه"));                      // other scripts keep two
+    }
+
+    [Theory]
+    [InlineData("k1ll them all")]
+    [InlineData("K I L L them all")]
+    [InlineData("kiiiilll them alllll")]
+    [InlineData("кіll them all")]
+    [InlineData("ｋｉｌｌ ｔｈｅｍ ａｌｌ")]
+    [InlineData("k\u200Bi\u200Bl\u200Bl them all")]
+    [InlineData("K.I.L.L THEM ALL!!!")]
+    public void Obfuscated_variants_yield_the_same_features_as_the_plain_form(string obfuscated)
+    {
+        var h = new FeatureHasher();
+        Assert.Equal(Features(h, "kill them all"), Features(h, obfuscated));
+    }
+
+    private static string Features(FeatureHasher h, string text)
+    {
+        var idx = new int[1024];
+        var val = new float[1024];
+        var n = h.Featurize(text, idx, val);
+        Assert.True(n > 0);
+        return string.Join(" ", Enumerable.Range(0, n).Select(i => $"{idx[i]}:{val[i]:R}"));
+    }
+
+    [Fact]
+    public void Quick_check_never_claims_normalised_when_icu_disagrees_on_real_text()
+    {
+        var claimed = 0;
+        foreach (var text in Corpus.Multilingual(200))
+        {
+            if (NfkcQuickCheck.IsKnownNormalized(text))
+            {
+                claimed++;
+                Assert.True(text.IsNormalized(NormalizationForm.FormKC));
+            }
+        }
+        Assert.True(claimed > 500, $"quick check proved only {claimed} texts"); // the fast path is actually taken
+    }
+
+    [Fact]
+    public void Simple_nfkc_path_agrees_with_icu_on_real_text_and_on_every_mapped_character()
+    {
+        var buf = new char[4 * 70_000];
+        var simple = 0;
+        foreach (var text in Corpus.Multilingual(200).Append("a\u00A0b\u2026 ﬁne ｆｕｌｌ ﻻ"))
+        {
+            if (!NfkcQuickCheck.TryNormalizeSimple(text, buf, out var n)) continue;
+            simple++;
+            Assert.Equal(text.Normalize(NormalizationForm.FormKC), new string(buf, 0, n));
+        }
+        Assert.True(simple > 900, $"{simple} texts on the simple path");
+        var e = NfkcSimpleData.Entries;
+        for (var i = 0; i < e.Length; i += 3)
+        {
+            var s = "x" + (char)e[i] + "y";
+            Assert.True(NfkcQuickCheck.TryNormalizeSimple(s, buf, out var n));
+            Assert.Equal(s.Normalize(NormalizationForm.FormKC), new string(buf, 0, n));
+        }
+    }
+
+    [Fact]
+    public void Quick_check_rejects_known_non_normalised_sequences()
+    {
+        Assert.False(NfkcQuickCheck.IsKnownNormalized("e\u0301"));          // composes to é
+        Assert.False(NfkcQuickCheck.IsKnownNormalized("\u1025\u102E"));     // Myanmar: composes to U+1026
+        Assert.False(NfkcQuickCheck.IsKnownNormalized("\u0DD9\u0DCA"));     // Sinhala: composes to U+0DDA
+        Assert.False(NfkcQuickCheck.IsKnownNormalized("\u103A\u1037"));     // Myanmar marks out of canonical order
+        Assert.False(NfkcQuickCheck.IsKnownNormalized("ﬁ"));
+        Assert.False(NfkcQuickCheck.IsKnownNormalized("a\uD800"));
+        Assert.True(NfkcQuickCheck.IsKnownNormalized("\u0D9A\u0DCA"));      // virama after a consonant: stable
+        Assert.True(NfkcQuickCheck.IsKnownNormalized("hello 😀"));
+    }
+
+    [Fact]
+    public void Destination_too_small_is_reported_not_thrown()
+    {
+        var n = new TextNormalizer();
+        Span<char> tiny = stackalloc char[3];
+        Assert.Equal(OperationStatus.DestinationTooSmall, n.Normalize("hello world", tiny, out var w));
+        Assert.Equal(0, w);
+    }
+}
