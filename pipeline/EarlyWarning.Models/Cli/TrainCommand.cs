@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EarlyWarning.Core.Posts;
+using EarlyWarning.Models.Datasets;
+using EarlyWarning.Models.Evaluation;
+using EarlyWarning.Models.Lexicons;
+using EarlyWarning.Models.Onnx;
+using EarlyWarning.Models.Serving;
+using EarlyWarning.Models.Training;
+using EarlyWarning.Text.Features;
+
+namespace EarlyWarning.Models.Cli;
+
+/// <summary><c>train --data PATH... --out DIR</c>: trains the hashed linear model and writes a model directory.</summary>
+public static class TrainCommand
+{
+    /// <summary>Trains from dataset folders or CSV/JSONL files; returns 0 on success, 2 on bad input.</summary>
+    public static int Run(IReadOnlyList<string> dataPaths, string outDir, TextWriter log) =>
+        Run(dataPaths, outDir, log, new TrainerOptions(), FeaturizerOptions.Default, "earlywarning-linear", "1.0.0");
+
+    /// <summary>As <see cref="Run(IReadOnlyList{string}, string, TextWriter)"/> with explicit options.</summary>
+    public static int Run(IReadOnlyList<string> dataPaths, string outDir, TextWriter log, TrainerOptions trainer, FeaturizerOptions features, string name, string version)
+    {
+        if (dataPaths.Count == 0) { log.WriteLine("train: no --data given"); return 2; }
+        var sw = Stopwatch.StartNew();
+        var datasets = new List<DatasetLoadResult>();
+        foreach (var p in dataPaths)
+        {
+            var d = DatasetLoader.Load(p);
+            log.WriteLine($"loaded {d.Name}: {d.Examples.Count} examples, {d.Skipped.Count} skipped, licence {d.Licence}");
+            foreach (var g in d.Skipped.GroupBy(s => s.Reason)) log.WriteLine($"  skipped {g.Count()} ({g.Key}), first at {g.First().Where}");
+            if (d.Examples.Count == 0) { log.WriteLine($"train: no usable examples in {p}"); return 2; }
+            datasets.Add(d);
+        }
+        var all = datasets.SelectMany(TrainingPipeline.AssignSplits).ToList();
+        var trained = TrainingPipeline.Train(all, features, trainer, log);
+        var trainSeconds = sw.Elapsed.TotalSeconds;
+
+        Directory.CreateDirectory(outDir);
+        var manifest = new ModelManifest
+        {
+            Name = name,
+            Version = version,
+            Inputs =
+            [
+                new TensorSpec(OnnxLinearModelWriter.IndicesInput, "int32", ["N", "K"]),
+                new TensorSpec(OnnxLinearModelWriter.ValuesInput, "float", ["N", "K"]),
+            ],
+            Outputs = [new TensorSpec(OnnxLinearModelWriter.ProbabilitiesOutput, "float", ["N", Labels.All.Length])],
+            Featurizer = FeaturizerSpec.From(features),
+            ClassBias = Labels.All.Select((l, i) => (l, (double)trained.ClassBias[i])).ToDictionary(x => x.l, x => Math.Round(x.Item2, 3)),
+            TrainingData = datasets.Select(d => new TrainingDataSpec(d.Name, d.Licence,
+                all.Count(s => s.Dataset == d.Name && s.Split == StratifiedSplit.Train))).ToList(),
+            Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        };
+        OnnxLinearModelWriter.Write(trained.Model, Path.Combine(outDir, manifest.ModelFile), version,
+            new Dictionary<string, string> { ["labels"] = string.Join(',', Labels.All), ["featurizer_fingerprint"] = manifest.Featurizer.Fingerprint });
+        manifest.Save(Path.Combine(outDir, "model.json"));
+
+        // Evaluate what ships: the ONNX model through the serving path.
+        using var classifier = new PostClassifier(OnnxClassifier.Load(outDir), Lexicon.LoadDirectory(ModelPaths.DefaultLexiconDir));
+        var metrics = Measure(classifier, datasets, all, trained, log);
+        metrics["train_seconds"] = Math.Round(trainSeconds, 1);
+        metrics["class_bias"] = manifest.ClassBias;
+        File.WriteAllText(Path.Combine(outDir, "metrics.json"),
+            JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }) + "\n", new UTF8Encoding(false));
+        File.WriteAllText(Path.Combine(outDir, "model-card.md"), ModelCard.Render(manifest, datasets, all, metrics), new UTF8Encoding(false));
+        log.WriteLine($"wrote {outDir} in {sw.Elapsed.TotalSeconds:F1} s");
+        return 0;
+    }
+
+    private static Dictionary<string, object> Measure(PostClassifier classifier, List<DatasetLoadResult> datasets, List<SplitExample> all,
+        TrainedModel trained, TextWriter log)
+    {
+        var metrics = new Dictionary<string, object> { ["validation"] = trained.Validation };
+        var test = all.Where(s => s.Split == StratifiedSplit.Test).ToList();
+        var texts = test.Select(s => s.Example.Text).ToList();
+        var probs = new float[texts.Count * classifier.Model.Classes];
+        classifier.Model.Predict(texts, probs);
+        var pred = Enumerable.Range(0, test.Count).Select(i => classifier.Model.Decide(probs.AsSpan(i * 3, 3))).ToArray();
+
+        var perDataset = new Dictionary<string, ClassificationReport>();
+        foreach (var d in datasets)
+        {
+            var idx = Enumerable.Range(0, test.Count).Where(i => test[i].Dataset == d.Name).ToList();
+            var rep = ClassificationReport.Compute(idx.Select(i => test[i].Example.LabelIndex).ToList(), idx.Select(i => pred[i]).ToList(), Labels.All);
+            perDataset[d.Name] = rep;
+            log.WriteLine($"test {d.Name}: n={rep.Count} acc {rep.Accuracy:F3} macro-F1 {rep.MacroF1:F3} weighted-F1 {rep.WeightedF1:F3} hate F1 {rep.PerClass[Labels.Hate].F1:F3}");
+        }
+        metrics["test_per_dataset"] = perDataset;
+
+        var perLang = new SortedDictionary<string, ClassificationReport>(StringComparer.Ordinal);
+        foreach (var g in Enumerable.Range(0, test.Count).GroupBy(i => test[i].Example.Language ?? "unknown"))
+            perLang[g.Key] = ClassificationReport.Compute(g.Select(i => test[i].Example.LabelIndex).ToList(), g.Select(i => pred[i]).ToList(), Labels.All);
+        metrics["test_per_language"] = perLang;
+
+        var perTarget = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        foreach (var g in Enumerable.Range(0, test.Count).Where(i => test[i].Example.Target is not null).GroupBy(i => test[i].Example.Target!))
+        {
+            var n = g.Count();
+            perTarget[g.Key] = new Dictionary<string, object>
+            {
+                ["support"] = n,
+                ["accuracy"] = Math.Round(g.Count(i => pred[i] == test[i].Example.LabelIndex) / (double)n, 4),
+                ["flagged_recall"] = Math.Round(g.Count(i => pred[i] != 0) / (double)n, 4),
+            };
+        }
+        metrics["test_per_target"] = perTarget;
+
+        var cases = IdentityTemplates.All();
+        var modelOnly = ModelOnlyLabels(classifier, cases.Select(c => c.Text).ToList());
+        var withLexicon = classifier.ClassifyTexts(cases.Select(c => c.Text).ToList()).Select(d => d.Label).ToList();
+        metrics["identity_fpr_model"] = IdentityTemplates.FalsePositiveRates(cases, modelOnly);
+        metrics["identity_fpr_with_lexicons"] = IdentityTemplates.FalsePositiveRates(cases, withLexicon);
+        metrics["identity_cases"] = cases.Count;
+        log.WriteLine($"identity templates: max false-positive rate per group {IdentityTemplates.FalsePositiveRates(cases, withLexicon).Values.Max():F3} (with lexicons)");
+        return metrics;
+    }
+
+    internal static List<string> ModelOnlyLabels(PostClassifier classifier, IReadOnlyList<string> texts)
+    {
+        var c = classifier.Model.Classes;
+        var probs = new float[texts.Count * c];
+        classifier.Model.Predict(texts, probs);
+        return Enumerable.Range(0, texts.Count).Select(i => classifier.Model.Manifest.Labels[classifier.Model.Decide(probs.AsSpan(i * c, c))]).ToList();
+    }
+}

@@ -1,0 +1,140 @@
+using System.Buffers;
+using EarlyWarning.Core.Posts;
+using EarlyWarning.Models.Lexicons;
+
+namespace EarlyWarning.Models.Serving;
+
+/// <summary>
+/// The classify stage: ONNX model + lexicons → <see cref="Decision"/> per post. A post is <c>hate</c> when the model says
+/// so or when it matches a slur/dehumanising/incitement/coded lexicon entry (lexicons cover languages the model does
+/// not); <c>offensive</c> entries raise <c>none</c> to <c>offensive</c>; <c>identity</c> entries only set the target.
+/// Thread-safe.
+/// </summary>
+public sealed class PostClassifier : IDisposable
+{
+    /// <summary>How many word n-grams an explanation lists.</summary>
+    public const int ExplanationNgrams = 5;
+
+    private static readonly int HateIndex = Array.IndexOf(Labels.All, Labels.Hate);
+    private static readonly int NoneIndex = Array.IndexOf(Labels.All, Labels.None);
+    private readonly int[] _labelMap; // model class index -> Labels.All index (-1 when unknown)
+
+    public PostClassifier(OnnxClassifier model, Lexicon lexicon)
+    {
+        Model = model;
+        Lexicon = lexicon;
+        _labelMap = model.Manifest.Labels.Select(l => Array.IndexOf(Labels.All, l)).ToArray();
+    }
+
+    public OnnxClassifier Model { get; }
+    public Lexicon Lexicon { get; }
+    /// <summary>"name@version" written into every decision.</summary>
+    public string ModelId => Model.Manifest.Id;
+
+    /// <summary>Loads the model directory and every <c>*.tsv</c> lexicon in <paramref name="lexiconDir"/>.</summary>
+    public static PostClassifier Load(string modelDir, string lexiconDir) =>
+        new(OnnxClassifier.Load(modelDir), Lexicon.LoadDirectory(lexiconDir));
+
+    /// <summary>Loads the default model and lexicons (<see cref="ModelPaths"/>).</summary>
+    public static PostClassifier LoadDefault() => Load(ModelPaths.DefaultModelDir, ModelPaths.DefaultLexiconDir);
+
+    /// <summary>Fills <see cref="PostEnvelope.Decision"/> of every envelope in the batch.</summary>
+    public void ClassifyBatch(IReadOnlyList<PostEnvelope> batch)
+    {
+        if (batch.Count == 0) return;
+        var texts = new string[batch.Count];
+        for (var i = 0; i < texts.Length; i++) texts[i] = batch[i].Post.Text ?? "";
+        var decisions = Classify(texts, i => batch[i].Post.Id);
+        for (var i = 0; i < batch.Count; i++) batch[i].Decision = decisions[i];
+    }
+
+    /// <summary>Classifies raw texts (the <c>classify</c> command); ids are "line:N".</summary>
+    public Decision[] ClassifyTexts(IReadOnlyList<string> texts) => Classify(texts, i => "line:" + (i + 1));
+
+    private Decision[] Classify(IReadOnlyList<string> texts, Func<int, string> id)
+    {
+        var c = Model.Classes;
+        var probs = ArrayPool<float>.Shared.Rent(Math.Max(1, texts.Count * c));
+        try
+        {
+            Model.Predict(texts, probs);
+            var result = new Decision[texts.Count];
+            for (var i = 0; i < texts.Count; i++) result[i] = Decide(id(i), texts[i], probs.AsSpan(i * c, c));
+            return result;
+        }
+        finally { ArrayPool<float>.Shared.Return(probs); }
+    }
+
+    private Decision Decide(string postId, string text, ReadOnlySpan<float> modelProbs)
+    {
+        var scores = new float[Labels.All.Length];
+        for (var k = 0; k < modelProbs.Length; k++)
+            if (_labelMap[k] >= 0) scores[_labelMap[k]] += modelProbs[k];
+        var modelClass = Model.Decide(modelProbs);
+        var label = _labelMap[modelClass] >= 0 ? Labels.All[_labelMap[modelClass]] : Labels.None;
+
+        var matches = text.Length == 0 ? [] : Lexicon.Match(text);
+        float incitement = 0, dehumanisation = 0;
+        LexiconEntry? targetEntry = null;
+        var hateful = false;
+        foreach (var m in matches)
+        {
+            var e = m.Entry;
+            if (LexiconCategories.IsHateful(e.Category)) hateful = true;
+            if (e.Category == LexiconCategories.Offensive && label == Labels.None) label = Labels.Offensive;
+            if (e.Category == LexiconCategories.Incitement) incitement = Math.Max(incitement, SeverityScore(e.Severity));
+            if (e.Category == LexiconCategories.Dehumanising) dehumanisation = Math.Max(dehumanisation, SeverityScore(e.Severity));
+            if (e.Target is not null && (targetEntry is null || TargetRank(e) > TargetRank(targetEntry))) targetEntry = e;
+        }
+        if (hateful) label = Labels.Hate;
+
+        var decision = new Decision
+        {
+            PostId = postId,
+            Label = label,
+            Scores = scores,
+            Incitement = incitement,
+            Dehumanisation = dehumanisation,
+            Target = targetEntry?.Target,
+            Model = ModelId,
+        };
+        foreach (var m in matches)
+            if (!decision.Terms.Contains(m.Entry.Normalized)) decision.Terms.Add(m.Entry.Normalized);
+        if (decision.IsFlagged)
+        {
+            foreach (var m in matches.Where(m => m.Entry.Category != LexiconCategories.Identity).OrderByDescending(m => m.Entry.Severity))
+            {
+                var s = $"lexicon:{m.Entry.Category}:{m.Entry.Normalized}";
+                if (!decision.Explanation.Contains(s)) decision.Explanation.Add(s);
+            }
+            var explainClass = label == Labels.None ? HateIndex : Array.IndexOf(Labels.All, label);
+            decision.Explanation.AddRange(TopNgrams(text, explainClass, ExplanationNgrams));
+        }
+        return decision;
+    }
+
+    /// <summary>The word n-grams of <paramref name="text"/> that push most towards <paramref name="labelIndex"/> rather than none.</summary>
+    public IReadOnlyList<string> TopNgrams(string text, int labelIndex, int count)
+    {
+        var w = Model.Weights;
+        if (w is null || text.Length == 0) return [];
+        var modelLabel = Model.Manifest.Labels.IndexOf(Labels.All[labelIndex]);
+        var modelNone = Model.Manifest.Labels.IndexOf(Labels.All[NoneIndex]);
+        if (modelLabel < 0) return [];
+        var best = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (var (ngram, index, sign) in Model.Hasher.Describe(text))
+        {
+            var row = index * w.Classes;
+            var contribution = sign * (w.Weights[row + modelLabel] - (modelNone >= 0 ? w.Weights[row + modelNone] : 0f));
+            if (contribution > 0 && (!best.TryGetValue(ngram, out var old) || contribution > old)) best[ngram] = contribution;
+        }
+        return best.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(count).Select(kv => kv.Key).ToList();
+    }
+
+    private static float SeverityScore(int severity) => severity switch { >= 3 => 0.95f, 2 => 0.8f, _ => 0.6f };
+
+    private static int TargetRank(LexiconEntry e) =>
+        (LexiconCategories.IsHateful(e.Category) ? 10 : e.Category == LexiconCategories.Identity ? 5 : 0) + e.Severity;
+
+    public void Dispose() => Model.Dispose();
+}

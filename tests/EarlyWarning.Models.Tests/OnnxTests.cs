@@ -1,0 +1,116 @@
+using System.Text.Json;
+using EarlyWarning.Models.Onnx;
+using EarlyWarning.Models.Serving;
+using EarlyWarning.Text.Features;
+
+namespace EarlyWarning.Models.Tests;
+
+public class OnnxTests
+{
+    private static readonly string[] Texts =
+    [
+        "the quick brown fox", "", "you are all wonderful people", "ဒီနေ့ မိုးရွာတယ်", "ශ්‍රී ලංකාව", "a",
+        new string('x', 3000), "Habari za asubuhi 😀", "   ", "12345 !!!",
+    ];
+
+    [Fact]
+    public void Exported_model_matches_in_memory_probabilities_in_onnx_runtime()
+    {
+        var (dir, model) = TestModels.RandomModelDir(7);
+        using var onnx = OnnxClassifier.Load(dir);
+        var probs = new float[Texts.Length * 3];
+        onnx.Predict(Texts, probs);
+        var hasher = new FeatureHasher(TestModels.SmallFeatures);
+        var idx = new int[256];
+        var val = new float[256];
+        Span<float> expected = stackalloc float[3];
+        for (var i = 0; i < Texts.Length; i++)
+        {
+            var n = hasher.Featurize(Texts[i], idx, val);
+            model.Probabilities(idx.AsSpan(0, n), val.AsSpan(0, n), expected);
+            for (var c = 0; c < 3; c++) Assert.InRange(probs[i * 3 + c], expected[c] - 1e-4f, expected[c] + 1e-4f);
+            Assert.InRange(probs[i * 3] + probs[i * 3 + 1] + probs[i * 3 + 2], 0.999f, 1.001f);
+        }
+    }
+
+    [Fact]
+    public void Batches_larger_than_one_run_give_the_same_rows_as_single_posts()
+    {
+        var (dir, _) = TestModels.RandomModelDir(3);
+        using var onnx = OnnxClassifier.Load(dir);
+        var many = Enumerable.Range(0, OnnxClassifier.MaxBatch + 37).Select(i => Texts[i % Texts.Length] + " " + i).ToList();
+        var all = new float[many.Count * 3];
+        onnx.Predict(many, all);
+        var one = new float[3];
+        foreach (var i in new[] { 0, 5, OnnxClassifier.MaxBatch - 1, OnnxClassifier.MaxBatch, many.Count - 1 })
+        {
+            onnx.Predict([many[i]], one);
+            for (var c = 0; c < 3; c++) Assert.Equal(one[c], all[i * 3 + c], 5);
+        }
+    }
+
+    [Fact]
+    public void Concurrent_predictions_are_consistent()
+    {
+        var (dir, _) = TestModels.RandomModelDir(11);
+        using var onnx = OnnxClassifier.Load(dir);
+        var reference = new float[Texts.Length * 3];
+        onnx.Predict(Texts, reference);
+        Parallel.For(0, 16, _ =>
+        {
+            var mine = new float[Texts.Length * 3];
+            onnx.Predict(Texts, mine);
+            Assert.Equal(reference, mine);
+        });
+    }
+
+    [Fact]
+    public void Reader_recovers_the_weights_written()
+    {
+        var (dir, model) = TestModels.RandomModelDir(5);
+        var back = OnnxLinearModelReader.TryRead(Path.Combine(dir, "model.onnx"));
+        Assert.NotNull(back);
+        Assert.Equal(model.Dimension, back.Dimension);
+        Assert.Equal(model.Weights, back.Weights);
+        Assert.Equal(model.Bias, back.Bias);
+    }
+
+    [Fact]
+    public void Model_with_other_featuriser_parameters_is_refused()
+    {
+        var (dir, _) = TestModels.RandomModelDir(1);
+        var path = Path.Combine(dir, "model.json");
+        var manifest = ModelManifest.Load(path);
+        manifest.Featurizer = manifest.Featurizer with { Algorithm = "some-other-hash" };
+        manifest.Save(path);
+        Assert.Contains("algorithm", Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(dir)).Message, StringComparison.Ordinal);
+
+        manifest.Featurizer = FeaturizerSpec.From(TestModels.SmallFeatures) with { Fingerprint = "0000000000000000" };
+        manifest.Save(path);
+        Assert.Contains("fingerprint", Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(dir)).Message, StringComparison.Ordinal);
+
+        manifest.Featurizer = FeaturizerSpec.From(TestModels.SmallFeatures) with { Normalization = ["Nfkc", "Transliterate"] };
+        manifest.Save(path);
+        Assert.Contains("normalisation", Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(dir)).Message, StringComparison.Ordinal);
+
+        // A dimension that differs from the weights is caught too (the fingerprint is recomputed with it, so set it to match).
+        var wrongDim = TestModels.SmallFeatures with { Dimension = 1 << 13 };
+        manifest.Featurizer = FeaturizerSpec.From(wrongDim);
+        manifest.Save(path);
+        Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(dir));
+    }
+
+    [Fact]
+    public void Shipped_default_model_loads_and_its_manifest_names_inputs_and_licences()
+    {
+        using var onnx = OnnxClassifier.Load(TestModels.ShippedModelDir);
+        Assert.NotNull(onnx.Weights);
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestModels.ShippedModelDir, "model.json"))).RootElement;
+        Assert.Equal("indices", json.GetProperty("inputs")[0].GetProperty("name").GetString());
+        Assert.Equal("values", json.GetProperty("inputs")[1].GetProperty("name").GetString());
+        foreach (var d in json.GetProperty("training_data").EnumerateArray())
+            Assert.Equal("MIT", d.GetProperty("licence").GetString());
+        Assert.True(new FileInfo(Path.Combine(TestModels.ShippedModelDir, "model.onnx")).Length < 20 * 1024 * 1024);
+        foreach (var f in new[] { "model-card.md", "metrics.json" }) Assert.True(File.Exists(Path.Combine(TestModels.ShippedModelDir, f)), f);
+    }
+}
