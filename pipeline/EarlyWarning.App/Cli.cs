@@ -1,11 +1,247 @@
+using System.Globalization;
+using EarlyWarning.App.Http;
+using EarlyWarning.App.Pipeline;
+using EarlyWarning.App.Pipeline.Sources;
+using EarlyWarning.App.Simulation;
+using EarlyWarning.Core.Privacy;
+using EarlyWarning.Core.Stores;
+using EarlyWarning.Kafka;
+using EarlyWarning.Models.Cli;
+using EarlyWarning.Models.Serving;
+using EarlyWarning.Network;
+using EarlyWarning.Signals.Engine;
+using EarlyWarning.Signals.Cli;
+using EarlyWarning.Storage.Sqlite;
+
 namespace EarlyWarning.App;
 
-/// <summary>Command-line entry (DESIGN.md, "The command line").</summary>
+/// <summary>Command-line entry (DESIGN.md, "The command line": a contract scripts depend on).</summary>
 public static class Cli
 {
-    public static Task<int> RunAsync(string[] args)
+    private const string Usage = """
+        usage: earlywarning VERB [options]
+          run [--source simulate[:SCENARIO]|replay:PATH|kafka:BOOTSTRAP[/TOPIC]] [--seed N] [--posts N] [--truth PATH]
+              [--store sqlite:PATH] [--store-posts all|flagged] [--until-end] [--no-dashboard] [--port N]
+              [--speed X] [--model DIR] [--data-dir DIR] [--group NAME]
+          simulate --scenario NAME --seed N [--posts N] --out PATH.jsonl [--truth PATH.json]
+          train --data PATH... --out DIR
+          evaluate --model DIR --data PATH [--json]
+          classify [--model DIR] [--json]            (one text per line on stdin)
+          detect --input PATH.csv [--json]
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, TextReader? stdin = null,
+        CancellationToken ct = default)
     {
-        Console.Error.WriteLine("usage: earlywarning run|simulate|train|evaluate|classify|detect ...");
-        return Task.FromResult(args.Length == 0 ? 0 : 2);
+        var @out = stdout ?? Console.Out;
+        var err = stderr ?? Console.Error;
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            @out.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        Args a;
+        try { a = Args.Parse(args[1..]); }
+        catch (UsageException ex) { err.WriteLine($"error: {ex.Message}"); err.WriteLine(Usage); return 2; }
+        try
+        {
+            return args[0] switch
+            {
+                "run" => await RunPipelineAsync(a, @out, err, ct).ConfigureAwait(false),
+                "simulate" => Simulate(a, @out),
+                "train" => TrainCommand.Run(a.Many("data"), a.Required("out"), @out),
+                "evaluate" => EvaluateCommand.Run(a.Required("model"), a.Required("data"), a.Flag("json"), @out),
+                "classify" => ClassifyCommand.Run(a.Optional("model"), a.Flag("json"), stdin ?? Console.In, @out),
+                "detect" => DetectCommand.Run(a.Required("input"), a.Flag("json"), @out),
+                _ => throw new UsageException($"unknown verb '{args[0]}'"),
+            };
+        }
+        catch (UsageException ex)
+        {
+            err.WriteLine($"error: {ex.Message}");
+            err.WriteLine(Usage);
+            return 2;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or FormatException)
+        {
+            err.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
     }
+
+    private static int Simulate(Args a, TextWriter log)
+    {
+        var sim = new Simulator(a.Required("scenario"), a.Int("seed", 1), a.IntOrNull("posts"));
+        var outPath = a.Required("out");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+        long n = 0;
+        using (var fs = File.Create(outPath))
+            Simulator.WriteJsonl(Count(sim.Generate()), fs);
+        if (a.Optional("truth") is { } truth) sim.Truth.WriteJson(truth);
+        log.WriteLine($"wrote {n} posts to {outPath}");
+        return 0;
+
+        IEnumerable<SimulatedPost> Count(IEnumerable<SimulatedPost> posts)
+        {
+            foreach (var p in posts) { n++; yield return p; }
+        }
+    }
+
+    private static async Task<int> RunPipelineAsync(Args a, TextWriter log, TextWriter err, CancellationToken ct)
+    {
+        var untilEnd = a.Flag("until-end");
+        var dataDir = Path.GetFullPath(a.Optional("data-dir") ?? "data");
+        var sourceSpec = a.Optional("source") ?? "simulate";
+        var seed = a.Int("seed", 1);
+        var speed = a.DoubleOrNull("speed");
+
+        IMessageSource source;
+        if (sourceSpec == "simulate" || sourceSpec.StartsWith("simulate:", StringComparison.Ordinal))
+        {
+            var scenario = sourceSpec.Length > 9 ? sourceSpec[9..] : "election-day";
+            var sim = new SimulatorSource(scenario, seed, a.IntOrNull("posts"), untilEnd ? 0 : speed ?? 720);
+            if (a.Optional("truth") is { } truth) sim.Truth.WriteJson(truth);
+            source = sim;
+        }
+        else if (sourceSpec.StartsWith("replay:", StringComparison.Ordinal))
+        {
+            source = new ReplaySource(sourceSpec[7..], speed ?? 0);
+        }
+        else if (sourceSpec.StartsWith("kafka:", StringComparison.Ordinal))
+        {
+            if (!KafkaAddress.TryParse(sourceSpec, out var address, out var error)) throw new UsageException(error ?? "bad kafka address");
+            source = new KafkaMessageSource(address, a.Optional("group") ?? "earlywarning", untilEnd, log);
+        }
+        else throw new UsageException($"unknown source '{sourceSpec}'");
+
+        var storeSpec = a.Optional("store") ?? "sqlite:" + Path.Combine(dataDir, "earlywarning.db");
+        var storePosts = a.Optional("store-posts") switch
+        {
+            null or "all" => StorePostsMode.All,
+            "flagged" => StorePostsMode.Flagged,
+            var other => throw new UsageException($"--store-posts takes all or flagged, not '{other}'"),
+        };
+
+        await using var store = OpenStore(storeSpec);
+        await store.InitializeAsync(ct).ConfigureAwait(false);
+
+        var key = Pseudonymizer.LoadOrCreateKey(Path.Combine(dataDir, "pseudonym.key"));
+        var pseudonymizer = new Pseudonymizer(key);
+        using var classifier = PostClassifier.Load(a.Optional("model") ?? ModelPaths.DefaultModelDir, ModelPaths.DefaultLexiconDir);
+
+        var runner = new PipelineRunner(new PipelineOptions { StorePosts = storePosts }, source, store, classifier, pseudonymizer,
+            new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            DashboardServer? dashboard = null;
+            if (!a.Flag("no-dashboard"))
+            {
+                dashboard = await DashboardServer.StartAsync(new DashboardOptions { Port = a.Int("port", 5080) }, store,
+                    new LiveView(runner, classifier.ModelId), stop.Token).ConfigureAwait(false);
+                log.WriteLine($"dashboard: {dashboard.Address}");
+            }
+            await using (dashboard)
+            {
+                log.WriteLine($"reading {source.Name}");
+                var progress = ReportProgressAsync(runner, log, stop.Token);
+                await runner.RunAsync(stop.Token).ConfigureAwait(false);
+                var s = runner.Status;
+                var (p50, p99, _) = s.StoreLatency;
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{s.State}: read {s.Read}, stored {s.Stored} posts, {s.DeadLettered} dead letters, {s.Flagged} flagged, {s.AlertsRaised} alert updates in {s.Elapsed.TotalSeconds:F1} s (store latency p50 {p50:F0} ms, p99 {p99:F0} ms)"));
+                if (!untilEnd && dashboard is not null && !stop.IsCancellationRequested)
+                {
+                    log.WriteLine("stream finished; the dashboard stays up until Ctrl+C");
+                    try { await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { }
+                }
+                stop.Cancel();
+                await progress.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            if (source is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
+        }
+        return 0;
+    }
+
+    private static async Task ReportProgressAsync(PipelineRunner runner, TextWriter log, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested && runner.Status.State is "starting" or "running")
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+                var s = runner.Status;
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{s.Elapsed:hh\\:mm\\:ss}] event time {s.EventTime:yyyy-MM-dd HH:mm}Z: read {s.Read}, stored {s.Stored}, flagged {s.Flagged}, dead letters {s.DeadLettered}, alert updates {s.AlertsRaised}"));
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    internal static IPipelineStore OpenStore(string spec)
+    {
+        if (spec.StartsWith("sqlite:", StringComparison.Ordinal))
+        {
+            var path = Path.GetFullPath(spec[7..]);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return new SqliteStore(path);
+        }
+        if (spec.StartsWith("elasticsearch:", StringComparison.Ordinal))
+            throw new UsageException("the elasticsearch store is not available in this build yet (see issue 8)");
+        throw new UsageException($"unknown store '{spec}' (use sqlite:PATH or elasticsearch:URL)");
+    }
+}
+
+/// <summary>A command-line mistake: reported with the usage text and exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Minimal option parser: <c>--name value</c>, repeated values (<c>--data a b</c>), and flags.</summary>
+internal sealed class Args
+{
+    private static readonly HashSet<string> Flags = ["until-end", "no-dashboard", "json"];
+    private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
+
+    public static Args Parse(string[] args)
+    {
+        var a = new Args();
+        string? current = null;
+        foreach (var arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Length > 2)
+            {
+                var name = arg[2..];
+                string? inline = null;
+                var eq = name.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0) { inline = name[(eq + 1)..]; name = name[..eq]; }
+                if (!a._values.TryGetValue(name, out var list)) a._values[name] = list = [];
+                if (inline is not null) { list.Add(inline); current = null; }
+                else current = Flags.Contains(name) ? null : name;
+            }
+            else if (current is not null) a._values[current].Add(arg);
+            else throw new UsageException($"unexpected argument '{arg}'");
+        }
+        return a;
+    }
+
+    public bool Flag(string name) => _values.ContainsKey(name);
+    public string? Optional(string name) =>
+        _values.TryGetValue(name, out var v) ? v.Count > 0 ? v[^1] : throw new UsageException($"--{name} needs a value") : null;
+    public string Required(string name) => Optional(name) ?? throw new UsageException($"--{name} is required");
+    public IReadOnlyList<string> Many(string name) =>
+        _values.TryGetValue(name, out var v) && v.Count > 0 ? v : throw new UsageException($"--{name} is required");
+    public int Int(string name, int fallback) => IntOrNull(name) ?? fallback;
+    public int? IntOrNull(string name) => Optional(name) is { } s
+        ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"--{name} takes a whole number, not '{s}'")
+        : null;
+    public double? DoubleOrNull(string name) => Optional(name) is { } s
+        ? double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw new UsageException($"--{name} takes a non-negative number, not '{s}'")
+        : null;
 }

@@ -38,6 +38,11 @@ public sealed class PostEnvelope
     public ulong[]? MinHash { get; set; }
     /// <summary>Unique normalised tokens (words) of the text, for term series; filled by the text stage.</summary>
     public string[]? Tokens { get; set; }
+    /// <summary>
+    /// 64-bit hashes of the distinct normalised word tokens of every post (flagged or not), sorted; lets detectors keep
+    /// a vocabulary (for emerging-term novelty) without a string per token.
+    /// </summary>
+    public ulong[]? TokenHashes { get; set; }
     /// <summary>Wall-clock time the post was read from its source (latency measurement).</summary>
     public long ReadTimestamp { get; init; }
 }

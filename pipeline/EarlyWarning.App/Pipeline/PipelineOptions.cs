@@ -1,0 +1,24 @@
+namespace EarlyWarning.App.Pipeline;
+
+/// <summary>Which posts a store keeps (DESIGN.md: <c>--store-posts all|flagged</c>).</summary>
+public enum StorePostsMode { All, Flagged }
+
+/// <summary>Tuning knobs of the running pipeline; defaults suit a laptop.</summary>
+public sealed class PipelineOptions
+{
+    /// <summary>Largest number of posts that travel between stages as one batch.</summary>
+    public int BatchSize { get; init; } = 512;
+    /// <summary>Capacity of the raw-message channel (messages); the batch channels hold a few batches each.</summary>
+    public int RawChannelCapacity { get; init; } = 8192;
+    public int BatchChannelCapacity { get; init; } = 4;
+    /// <summary>Largest number of posts written in one store transaction (several batches are coalesced).</summary>
+    public int StoreBatchPosts { get; init; } = 5000;
+    public StorePostsMode StorePosts { get; init; } = StorePostsMode.All;
+    public int MaxMessageBytes { get; init; } = Core.Posts.PostDecoder.DefaultMaxBytes;
+    /// <summary>How many recent posts are kept in memory so alert evidence can be stored in <c>flagged</c> mode.</summary>
+    public int EvidenceCacheSize { get; init; } = 50_000;
+    /// <summary>Stateful stages checkpoint their state at most this often (wall clock) and at the end.</summary>
+    public TimeSpan StateCheckpointInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Flush signals at the end of a finite source (closing every open bucket).</summary>
+    public bool FlushAtEnd { get; init; } = true;
+}

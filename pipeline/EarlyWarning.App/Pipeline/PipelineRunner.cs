@@ -1,0 +1,392 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using EarlyWarning.App.Pipeline.Sources;
+using EarlyWarning.Core.Alerts;
+using EarlyWarning.Core.Posts;
+using EarlyWarning.Core.Privacy;
+using EarlyWarning.Core.Stores;
+using EarlyWarning.Models.Serving;
+using EarlyWarning.Network;
+using EarlyWarning.Signals.Engine;
+using EarlyWarning.Text.Features;
+using EarlyWarning.Text.Normalization;
+using EarlyWarning.Text.Tokenization;
+
+namespace EarlyWarning.App.Pipeline;
+
+/// <summary>
+/// The running pipeline: source → decode → classify → analyse → store, each stage one task, connected by bounded
+/// channels (back-pressure, bounded memory). Offsets are checkpointed in the same store transaction as the data
+/// they reflect, so a restart resumes after the last stored message and nothing acknowledged is lost.
+/// </summary>
+public sealed class PipelineRunner
+{
+    private const string SignalsStateKey = "signals";
+    private const string NetworkStateKey = "network";
+
+    private readonly PipelineOptions _o;
+    private readonly IMessageSource _source;
+    private readonly IPipelineStore _store;
+    private readonly PostClassifier _classifier;
+    private readonly Pseudonymizer _pseudonymizer;
+    private readonly TextWriter _log;
+    private readonly PostDecoder _decoder;
+    private readonly TextNormalizer _normalizer = new();
+    private readonly MinHasher _minHasher = new();
+    private readonly object _analysisLock = new();
+
+    public PipelineRunner(PipelineOptions options, IMessageSource source, IPipelineStore store, PostClassifier classifier,
+        Pseudonymizer pseudonymizer, SignalEngine signals, NetworkEngine network, TextWriter? log = null)
+    {
+        _o = options;
+        _source = source;
+        _store = store;
+        _classifier = classifier;
+        _pseudonymizer = pseudonymizer;
+        Signals = signals;
+        Network = network;
+        _log = log ?? TextWriter.Null;
+        _decoder = new PostDecoder(options.MaxMessageBytes);
+        Status.Source = source.Name;
+    }
+
+    public PipelineStatus Status { get; } = new();
+
+    /// <summary>(country, region, target group) scopes that have seen flagged posts: the dashboard's timeline series.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<(string Country, string Region, string TargetGroup), byte> SeriesScopes { get; } = new();
+
+    /// <summary>Accounts (pseudonyms) named by coordinated-campaign signals.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte> CoordinatedAccounts { get; } = new(StringComparer.Ordinal);
+    public SignalEngine Signals { get; }
+    public NetworkEngine Network { get; }
+
+    /// <summary>Runs <paramref name="read"/> under the lock the analysis stage holds while it changes its state.</summary>
+    public T WithAnalysis<T>(Func<NetworkEngine, SignalEngine, T> read)
+    {
+        lock (_analysisLock) return read(Network, Signals);
+    }
+
+    /// <summary>
+    /// Runs until the source ends (finite sources) or <paramref name="stopReading"/> fires; either way every message
+    /// already read is processed and stored before this returns.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopReading)
+    {
+        var resume = await _store.GetCheckpointAsync(_source.Name).ConfigureAwait(false);
+        if (resume is not null)
+        {
+            _log.WriteLine($"resuming {_source.Name} after offset {resume}");
+            await RestoreStateAsync().ConfigureAwait(false);
+        }
+
+        var raw = Channel.CreateBounded<RawMessage>(new BoundedChannelOptions(_o.RawChannelCapacity) { SingleReader = true, SingleWriter = true });
+        var decoded = Channel.CreateBounded<WorkBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
+        var classified = Channel.CreateBounded<WorkBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
+        var toStore = Channel.CreateBounded<StoreBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
+        Status.QueueDepths = [() => raw.Reader.Count, () => decoded.Reader.Count, () => classified.Reader.Count, () => toStore.Reader.Count];
+        Status.State = "running";
+
+        var sourceDrained = false;
+        var tasks = new[]
+        {
+            Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var m in _source.ReadAsync(resume, stopReading).ConfigureAwait(false))
+                    {
+                        Status.AddRead(1);
+                        await raw.Writer.WriteAsync(m).ConfigureAwait(false);
+                    }
+                    sourceDrained = !stopReading.IsCancellationRequested;
+                }
+                finally { raw.Writer.Complete(); }
+            }),
+            Task.Run(() => DecodeAsync(raw.Reader, decoded.Writer)),
+            Task.Run(() => ClassifyAsync(decoded.Reader, classified.Writer)),
+            Task.Run(() => AnalyseAsync(classified.Reader, toStore.Writer, () => sourceDrained && _source.IsFinite && _o.FlushAtEnd)),
+            Task.Run(() => StoreAsync(toStore.Reader)),
+        };
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            Status.State = sourceDrained ? "finished" : "stopped";
+        }
+        catch
+        {
+            Status.State = "failed";
+            throw;
+        }
+    }
+
+    private async Task DecodeAsync(ChannelReader<RawMessage> input, ChannelWriter<WorkBatch> output)
+    {
+        try
+        {
+            while (await input.WaitToReadAsync().ConfigureAwait(false))
+            {
+                var batch = new WorkBatch();
+                // Take what is there without waiting: small batches when the stream is slow, full ones when it is fast.
+                while (batch.Count < _o.BatchSize && input.TryRead(out var m))
+                {
+                    ref var max = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(batch.Offsets, m.Position.Source, out _);
+                    max = Math.Max(max, m.Position.Offset);
+                    if (_decoder.TryDecode(m.Bytes, out var post, out var reason))
+                    {
+                        Pseudonymise(post!);
+                        batch.Posts.Add(new PostEnvelope { Post = post!, Position = m.Position, ReadTimestamp = Stopwatch.GetTimestamp() });
+                    }
+                    else
+                    {
+                        batch.DeadLetters.Add(new DeadLetter(m.Position, reason!, m.Bytes, DateTimeOffset.UtcNow));
+                    }
+                }
+                Status.AddDecoded(batch.Posts.Count);
+                Status.AddDeadLettered(batch.DeadLetters.Count);
+                await output.WriteAsync(batch).ConfigureAwait(false);
+            }
+        }
+        finally { output.Complete(); }
+    }
+
+    private void Pseudonymise(Post post)
+    {
+        if (!_pseudonymizer.Enabled) return;
+        post.Raw = RawSanitizer.Rewrite(post.Raw.Span, _pseudonymizer);
+        post.AuthorId = _pseudonymizer.Pseudonymize(post.AuthorId);
+        if (post.AuthorHandle is not null) post.AuthorHandle = _pseudonymizer.Pseudonymize(post.AuthorHandle);
+        if (post.Mentions.Count > 0)
+        {
+            var m = new string[post.Mentions.Count];
+            for (var i = 0; i < m.Length; i++) m[i] = _pseudonymizer.Pseudonymize(post.Mentions[i]);
+            post.Mentions = m;
+        }
+    }
+
+    private async Task ClassifyAsync(ChannelReader<WorkBatch> input, ChannelWriter<WorkBatch> output)
+    {
+        try
+        {
+            var norm = new char[4096];
+            var hashes = new List<ulong>(64);
+            var words = new HashSet<string>(StringComparer.Ordinal);
+            await foreach (var batch in input.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (batch.Posts.Count > 0)
+                {
+                    _classifier.ClassifyBatch(batch.Posts);
+                    long flagged = 0;
+                    foreach (var e in batch.Posts)
+                    {
+                        var text = e.Post.Text.AsSpan();
+                        var need = TextNormalizer.MaxOutputLength(text.Length);
+                        if (norm.Length < need) norm = new char[need];
+                        _normalizer.Normalize(text, norm, out var n);
+                        var sig = new ulong[64];
+                        _minHasher.Compute(norm.AsSpan(0, n), sig);
+                        e.MinHash = sig;
+                        var flaggedPost = e.Decision is { IsFlagged: true };
+                        if (flaggedPost) flagged++;
+                        TokenizeInto(norm.AsSpan(0, n), e, flaggedPost, hashes, words);
+                    }
+                    Status.AddClassified(batch.Posts.Count, flagged);
+                }
+                await output.WriteAsync(batch).ConfigureAwait(false);
+            }
+        }
+        finally { output.Complete(); }
+    }
+
+    /// <summary>
+    /// Distinct word-token hashes for every post (vocabulary for novelty), and the token strings of flagged posts
+    /// (what an emerging-term alert names).
+    /// </summary>
+    private static void TokenizeInto(ReadOnlySpan<char> normalized, PostEnvelope e, bool withStrings, List<ulong> hashes, HashSet<string> words)
+    {
+        hashes.Clear();
+        words.Clear();
+        foreach (var t in Tokenizer.Tokenize(normalized))
+        {
+            if (t.Kind is not (TokenKind.Word or TokenKind.Hashtag or TokenKind.Syllable) || t.Length < 3) continue;
+            var span = normalized.Slice(t.Start, t.Length);
+            hashes.Add(TokenHash.Of(span));
+            if (withStrings) words.Add(span.ToString());
+        }
+        hashes.Sort();
+        var distinct = 0;
+        for (var i = 0; i < hashes.Count; i++)
+            if (i == 0 || hashes[i] != hashes[i - 1]) hashes[distinct++] = hashes[i];
+        e.TokenHashes = [.. hashes.Take(distinct)];
+        if (withStrings) e.Tokens = [.. words];
+    }
+
+    private async Task AnalyseAsync(ChannelReader<WorkBatch> input, ChannelWriter<StoreBatch> output, Func<bool> flushAtEnd)
+    {
+        var evidence = new EvidenceCache(_o.EvidenceCacheSize);
+        var signals = new List<Signal>();
+        var alerts = new List<Alert>();
+        var aggregates = new List<SeriesPoint>();
+        var lastState = Stopwatch.StartNew();
+        var lastOffsets = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var batch in input.ReadAllAsync().ConfigureAwait(false))
+            {
+                var sb = new StoreBatch();
+                lock (_analysisLock)
+                {
+                    foreach (var e in batch.Posts)
+                    {
+                        Network.Observe(e);
+                        Signals.Observe(e);
+                        evidence.Add(e);
+                        if (e.Decision is { IsFlagged: true, Target: { } target } && e.Post.Country is { } c && e.Post.Region is { } r)
+                            SeriesScopes.TryAdd((c, r, target), 0);
+                    }
+                    DrainAnalysis(signals, alerts, aggregates);
+                    if (lastState.Elapsed >= _o.StateCheckpointInterval)
+                    {
+                        SaveState(sb);
+                        lastState.Restart();
+                    }
+                }
+                foreach (var e in batch.Posts)
+                    if (_o.StorePosts == StorePostsMode.All || e.Decision is { IsFlagged: true }) sb.Posts.Add(e);
+                AddAlerts(sb, alerts, aggregates, evidence);
+                sb.DeadLetters.AddRange(batch.DeadLetters);
+                foreach (var (source, offset) in batch.Offsets)
+                {
+                    sb.Checkpoints[source] = offset;
+                    lastOffsets[source] = offset;
+                }
+                if (batch.Posts.Count > 0) Status.SetEventTime(batch.Posts[^1].Post.CreatedAt);
+                await output.WriteAsync(sb).ConfigureAwait(false);
+            }
+
+            var final = new StoreBatch();
+            lock (_analysisLock)
+            {
+                if (flushAtEnd())
+                {
+                    Network.Flush();
+                    Signals.Flush();
+                }
+                DrainAnalysis(signals, alerts, aggregates);
+                SaveState(final);
+            }
+            AddAlerts(final, alerts, aggregates, evidence);
+            foreach (var (source, offset) in lastOffsets) final.Checkpoints[source] = offset;
+            await output.WriteAsync(final).ConfigureAwait(false);
+        }
+        finally { output.Complete(); }
+    }
+
+    private void DrainAnalysis(List<Signal> signals, List<Alert> alerts, List<SeriesPoint> aggregates)
+    {
+        signals.Clear();
+        Network.DrainSignals(signals);
+        foreach (var s in signals)
+        {
+            Signals.AddSignal(s);
+            if (s.Kind == AlertKinds.CoordinatedCampaign)
+                foreach (var a in s.Evidence.Accounts) CoordinatedAccounts.TryAdd(a, 0);
+        }
+        Signals.Drain(alerts, aggregates);
+    }
+
+    private void SaveState(StoreBatch sb)
+    {
+        sb.State[SignalsStateKey] = Signals.SaveState();
+        sb.State[NetworkStateKey] = Network.SaveState();
+    }
+
+    private async Task RestoreStateAsync()
+    {
+        try
+        {
+            if (await _store.GetStateAsync(SignalsStateKey).ConfigureAwait(false) is { } s) Signals.LoadState(s);
+            if (await _store.GetStateAsync(NetworkStateKey).ConfigureAwait(false) is { } n) Network.LoadState(n);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException or EndOfStreamException)
+        {
+            _log.WriteLine($"stored stage state could not be restored ({ex.GetType().Name}); starting the detectors cold");
+        }
+    }
+
+    private void AddAlerts(StoreBatch sb, List<Alert> alerts, List<SeriesPoint> aggregates, EvidenceCache evidence)
+    {
+        if (alerts.Count > 0)
+        {
+            Status.AddAlerts(alerts.Count);
+            sb.Alerts.AddRange(alerts);
+            if (_o.StorePosts == StorePostsMode.Flagged)
+            {
+                var have = new HashSet<string>(sb.Posts.Select(p => p.Post.Id), StringComparer.Ordinal);
+                foreach (var a in alerts)
+                    foreach (var id in a.Evidence.PostIds)
+                        if (!have.Contains(id) && evidence.TryGet(id, out var e) && e.Decision is not { IsFlagged: true } && have.Add(id))
+                            sb.Posts.Add(e);
+            }
+        }
+        sb.Aggregates.AddRange(aggregates);
+        alerts.Clear();
+        aggregates.Clear();
+    }
+
+    private async Task StoreAsync(ChannelReader<StoreBatch> input)
+    {
+        while (await input.WaitToReadAsync().ConfigureAwait(false))
+        {
+            // Coalesce whatever is queued into one transaction, up to a size bound.
+            var merged = new StoreBatch();
+            while (merged.Posts.Count < _o.StoreBatchPosts && input.TryRead(out var b)) Merge(merged, b);
+            if (merged.IsEmpty) continue;
+            await _store.WriteAsync(merged).ConfigureAwait(false);
+            // Only now is the batch durable: the source may commit its offsets (at-least-once).
+            _source.Acknowledge(merged.Checkpoints);
+            var now = Stopwatch.GetTimestamp();
+            foreach (var p in merged.Posts) Status.RecordLatency(p.ReadTimestamp, now);
+            Status.AddStored(merged.Posts.Count);
+        }
+    }
+
+    private static void Merge(StoreBatch into, StoreBatch from)
+    {
+        into.Posts.AddRange(from.Posts);
+        into.DeadLetters.AddRange(from.DeadLetters);
+        // A later version of the same alert supersedes an earlier one within the transaction.
+        foreach (var a in from.Alerts)
+        {
+            var i = into.Alerts.FindIndex(x => x.Id == a.Id);
+            if (i >= 0) into.Alerts[i] = a; else into.Alerts.Add(a);
+        }
+        into.Aggregates.AddRange(from.Aggregates);
+        foreach (var (k, v) in from.Checkpoints) into.Checkpoints[k] = Math.Max(v, into.Checkpoints.GetValueOrDefault(k));
+        foreach (var (k, v) in from.State) into.State[k] = v;
+    }
+
+    private sealed class WorkBatch
+    {
+        public List<PostEnvelope> Posts { get; } = [];
+        public List<DeadLetter> DeadLetters { get; } = [];
+        /// <summary>Largest offset read per source (a Kafka batch spans partitions, each its own source).</summary>
+        public Dictionary<string, long> Offsets { get; } = new(StringComparer.Ordinal);
+        public int Count => Posts.Count + DeadLetters.Count;
+    }
+
+    /// <summary>The most recent posts by id, so alert evidence can still be stored when only flagged posts are kept.</summary>
+    private sealed class EvidenceCache(int capacity)
+    {
+        private readonly Dictionary<string, PostEnvelope> _byId = new(StringComparer.Ordinal);
+        private readonly Queue<string> _order = new();
+
+        public void Add(PostEnvelope e)
+        {
+            if (!_byId.TryAdd(e.Post.Id, e)) return;
+            _order.Enqueue(e.Post.Id);
+            while (_order.Count > capacity) _byId.Remove(_order.Dequeue());
+        }
+
+        public bool TryGet(string id, out PostEnvelope e) => _byId.TryGetValue(id, out e!);
+    }
+}

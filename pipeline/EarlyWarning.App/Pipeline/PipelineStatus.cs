@@ -1,0 +1,70 @@
+using System.Diagnostics;
+
+namespace EarlyWarning.App.Pipeline;
+
+/// <summary>Live counters of a running pipeline, read by the dashboard and the CLI summary. Thread-safe.</summary>
+public sealed class PipelineStatus
+{
+    private long _read, _decoded, _deadLettered, _classified, _flagged, _stored, _alerts, _batchesStored;
+    private long _eventTimeTicks;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly LatencyRecorder _latency = new();
+
+    public long Read => Interlocked.Read(ref _read);
+    public long Decoded => Interlocked.Read(ref _decoded);
+    public long DeadLettered => Interlocked.Read(ref _deadLettered);
+    public long Classified => Interlocked.Read(ref _classified);
+    public long Flagged => Interlocked.Read(ref _flagged);
+    public long Stored => Interlocked.Read(ref _stored);
+    public long AlertsRaised => Interlocked.Read(ref _alerts);
+    public long BatchesStored => Interlocked.Read(ref _batchesStored);
+    public DateTimeOffset? EventTime { get { var t = Interlocked.Read(ref _eventTimeTicks); return t == 0 ? null : new DateTimeOffset(t, TimeSpan.Zero); } }
+    public TimeSpan Elapsed => _clock.Elapsed;
+    public string State { get; internal set; } = "starting";
+    public string? Source { get; internal set; }
+    public Func<int>[] QueueDepths { get; internal set; } = [];
+
+    /// <summary>Wall-clock latency from reading a post to storing its decision, in milliseconds (p50, p99).</summary>
+    public (double P50, double P99, long Count) StoreLatency => _latency.Percentiles();
+
+    internal void AddRead(long n) => Interlocked.Add(ref _read, n);
+    internal void AddDecoded(long n) => Interlocked.Add(ref _decoded, n);
+    internal void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
+    internal void AddClassified(long n, long flagged) { Interlocked.Add(ref _classified, n); Interlocked.Add(ref _flagged, flagged); }
+    internal void AddStored(long n) { Interlocked.Add(ref _stored, n); Interlocked.Increment(ref _batchesStored); }
+    internal void AddAlerts(long n) => Interlocked.Add(ref _alerts, n);
+    internal void SetEventTime(DateTimeOffset t) => Interlocked.Exchange(ref _eventTimeTicks, t.UtcTicks);
+    internal void RecordLatency(long readTimestamp, long now) => _latency.Record(Stopwatch.GetElapsedTime(readTimestamp, now).TotalMilliseconds);
+}
+
+/// <summary>A fixed-size log-scale latency histogram (0.01 ms .. ~100 s) with percentile read-out.</summary>
+internal sealed class LatencyRecorder
+{
+    private readonly long[] _buckets = new long[256];
+    private long _count;
+
+    public void Record(double ms)
+    {
+        var b = ms <= 0.01 ? 0 : (int)Math.Min(255, Math.Log(ms / 0.01) / Math.Log(1.07));
+        Interlocked.Increment(ref _buckets[b]);
+        Interlocked.Increment(ref _count);
+    }
+
+    public (double P50, double P99, long Count) Percentiles()
+    {
+        var total = Interlocked.Read(ref _count);
+        if (total == 0) return (0, 0, 0);
+        return (At(total * 0.50), At(total * 0.99), total);
+
+        double At(double rank)
+        {
+            long seen = 0;
+            for (var i = 0; i < _buckets.Length; i++)
+            {
+                seen += Interlocked.Read(ref _buckets[i]);
+                if (seen >= rank) return 0.01 * Math.Pow(1.07, i + 1);
+            }
+            return double.PositiveInfinity;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using EarlyWarning.Core.Posts;
+
+namespace EarlyWarning.App.Pipeline.Sources;
+
+/// <summary>A source of raw messages with monotonically increasing offsets, able to resume after a checkpoint.</summary>
+public interface IMessageSource
+{
+    /// <summary>Stable name used as the checkpoint key (e.g. <c>replay:/abs/path.jsonl</c>).</summary>
+    string Name { get; }
+
+    /// <summary>True when the source ends by itself (replay file, simulator scenario).</summary>
+    bool IsFinite { get; }
+
+    /// <summary>Reads messages with offsets greater than <paramref name="resumeAfter"/> until the end or cancellation.</summary>
+    IAsyncEnumerable<RawMessage> ReadAsync(long? resumeAfter, CancellationToken ct);
+
+    /// <summary>
+    /// Called after a store transaction holding everything up to these offsets (per source name) is durable.
+    /// Sources that commit upstream (Kafka) commit here; file and simulator sources rely on the store's checkpoint.
+    /// </summary>
+    void Acknowledge(IReadOnlyDictionary<string, long> checkpoints) { }
+}
