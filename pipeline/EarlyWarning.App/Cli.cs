@@ -11,6 +11,7 @@ using EarlyWarning.Models.Serving;
 using EarlyWarning.Network;
 using EarlyWarning.Signals.Engine;
 using EarlyWarning.Signals.Cli;
+using EarlyWarning.Storage.Elasticsearch;
 using EarlyWarning.Storage.Sqlite;
 
 namespace EarlyWarning.App;
@@ -21,13 +22,14 @@ public static class Cli
     private const string Usage = """
         usage: earlywarning VERB [options]
           run [--source simulate[:SCENARIO]|replay:PATH|kafka:BOOTSTRAP[/TOPIC]] [--seed N] [--posts N] [--truth PATH]
-              [--store sqlite:PATH] [--store-posts all|flagged] [--until-end] [--no-dashboard] [--port N]
+              [--store sqlite:PATH|elasticsearch:URL] [--store-posts all|flagged] [--until-end] [--no-dashboard] [--port N]
               [--speed X] [--model DIR] [--data-dir DIR] [--group NAME]
           simulate --scenario NAME --seed N [--posts N] --out PATH.jsonl [--truth PATH.json]
           train --data PATH... --out DIR
           evaluate --model DIR --data PATH [--json]
           classify [--model DIR] [--json]            (one text per line on stdin)
           detect --input PATH.csv [--json]
+          setup elasticsearch --url URL [--kibana URL]
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, TextReader? stdin = null,
@@ -41,7 +43,7 @@ public static class Cli
             return args.Length == 0 ? 2 : 0;
         }
         Args a;
-        try { a = Args.Parse(args[1..]); }
+        try { a = args[0] == "setup" ? Args.Parse([]) : Args.Parse(args[1..]); }
         catch (UsageException ex) { err.WriteLine($"error: {ex.Message}"); err.WriteLine(Usage); return 2; }
         try
         {
@@ -53,6 +55,7 @@ public static class Cli
                 "evaluate" => EvaluateCommand.Run(a.Required("model"), a.Required("data"), a.Flag("json"), @out),
                 "classify" => ClassifyCommand.Run(a.Optional("model"), a.Flag("json"), stdin ?? Console.In, @out),
                 "detect" => DetectCommand.Run(a.Required("input"), a.Flag("json"), @out),
+                "setup" => await SetupAsync(args.Length > 1 ? args[1] : "", Args.Parse(args.Length > 2 ? args[2..] : []), @out, ct).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown verb '{args[0]}'"),
             };
         }
@@ -62,11 +65,25 @@ public static class Cli
             err.WriteLine(Usage);
             return 2;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or FormatException
+            or HttpRequestException or ElasticsearchException)
         {
             err.WriteLine($"error: {ex.Message}");
             return 1;
         }
+    }
+
+    /// <summary><c>setup elasticsearch --url URL [--kibana URL]</c>: installs templates, the ILM policy and the Kibana objects.</summary>
+    private static async Task<int> SetupAsync(string what, Args a, TextWriter log, CancellationToken ct)
+    {
+        if (what != "elasticsearch") throw new UsageException("setup takes: elasticsearch --url URL [--kibana URL]");
+        if (!Uri.TryCreate(a.Required("url"), UriKind.Absolute, out var es)) throw new UsageException("--url must be an absolute URL");
+        Uri? kibana = null;
+        if (a.Optional("kibana") is { } k && !Uri.TryCreate(k, UriKind.Absolute, out kibana)) throw new UsageException("--kibana must be an absolute URL");
+        var result = await ElasticsearchSetup.InstallAsync(es, kibana, ct).ConfigureAwait(false);
+        log.WriteLine($"installed ILM policy {result.Policy}, {result.Templates.Count} index templates, {result.CreatedIndices.Count} indices" +
+            (kibana is null ? "" : $", {result.KibanaObjects} Kibana saved objects"));
+        return 0;
     }
 
     private static int Simulate(Args a, TextWriter log)
@@ -195,7 +212,15 @@ public static class Cli
             return new SqliteStore(path);
         }
         if (spec.StartsWith("elasticsearch:", StringComparison.Ordinal))
-            throw new UsageException("the elasticsearch store is not available in this build yet (see issue 8)");
+        {
+            if (!Uri.TryCreate(spec[14..], UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                throw new UsageException($"--store elasticsearch:URL needs an http(s) URL, not '{spec[14..]}'");
+            return new ElasticsearchStore(new ElasticsearchOptions
+            {
+                Url = url,
+                Authorization = Environment.GetEnvironmentVariable("EARLYWARNING_ES_AUTHORIZATION"),
+            });
+        }
         throw new UsageException($"unknown store '{spec}' (use sqlite:PATH or elasticsearch:URL)");
     }
 }
