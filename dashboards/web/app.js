@@ -30,6 +30,8 @@
     return e;
   }
   const fmtNum = (n) => (typeof n === 'number' ? n.toLocaleString('en', { maximumFractionDigits: 1 }) : '–');
+  // Small positive scores (PageRank shares) keep three significant digits instead of rounding to 0.
+  const fmtScore = (n) => (typeof n === 'number' && n !== 0 && Math.abs(n) < 1 ? n.toPrecision(3) : fmtNum(n));
   const fmtTime = (t) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 16) + 'Z' : '–');
   const scopeText = (s) => [s.country, s.region, s.target_group, s.language, s.term].filter(Boolean).join(' / ') || 'all';
 
@@ -256,7 +258,7 @@
       const t = Date.parse(m.start) / 1000;
       if (t < t0 || t > t1) continue;
       const mx = x(t);
-      const tri = svg('path', { class: 'marker', d: `M${mx.toFixed(1)} ${T} l-5 -9 h10 z`, 'data-alert': m.id });
+      const tri = svg('path', { class: 'marker', d: `M${mx.toFixed(1)} ${T} l-5 9 h10 z`, 'data-alert': m.id });
       const tt = svg('title'); tt.textContent = m.severity + ' ' + m.kind + ' ' + [m.region, m.target_group].filter(Boolean).join(' / ') + ' at ' + fmtTime(m.start);
       tri.append(tt);
       s.append(tri);
@@ -304,7 +306,7 @@
       const [amp, cl] = await Promise.all([api('/api/network/amplifiers?limit=15'), api('/api/network/clusters?limit=10')]);
       $('amplifiers').tBodies[0].replaceChildren(...amp.amplifiers.map((a) => el('tr', {},
         el('td', {}, el('button', { type: 'button', class: 'linkish', text: a.account, onclick: () => showEgo(a.account) })),
-        el('td', { class: 'num', text: fmtNum(a.score) }), el('td', { class: 'num', text: fmtNum(a.flagged_posts) }),
+        el('td', { class: 'num', text: fmtScore(a.score) }), el('td', { class: 'num', text: fmtNum(a.flagged_posts) }),
         el('td', { class: 'num', text: fmtNum(a.followers) }))));
       $('clusters').replaceChildren(...cl.clusters.map((c) => el('li', {},
         el('strong', { text: c.id }), ' ', c.size + ' accounts, ' + c.flagged_posts + ' flagged posts ',
