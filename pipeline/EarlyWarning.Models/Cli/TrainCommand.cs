@@ -36,6 +36,12 @@ public static class TrainCommand
         }
         var all = datasets.SelectMany(TrainingPipeline.AssignSplits).ToList();
         var trained = TrainingPipeline.Train(all, features, trainer, log);
+        TrainedModel? withoutFeedback = null;
+        if (datasets.Any(d => d.IsFeedback) && datasets.Any(d => !d.IsFeedback))
+        {
+            log.WriteLine("training the same model without analyst feedback, to measure the feedback's effect");
+            withoutFeedback = TrainingPipeline.Train(all.Where(s => s.Dataset != FeedbackData.DatasetName).ToList(), features, trainer, null);
+        }
         var trainSeconds = sw.Elapsed.TotalSeconds;
 
         Directory.CreateDirectory(outDir);
@@ -43,6 +49,7 @@ public static class TrainCommand
         {
             Name = name,
             Version = version,
+            Kind = trained.EmbeddingBag is null ? TrainerOptions.LinearKind : TrainerOptions.EmbeddingBagKind,
             Inputs =
             [
                 new TensorSpec(OnnxLinearModelWriter.IndicesInput, "int32", ["N", "K"]),
@@ -55,14 +62,22 @@ public static class TrainCommand
                 all.Count(s => s.Dataset == d.Name && s.Split == StratifiedSplit.Train))).ToList(),
             Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
         };
-        OnnxLinearModelWriter.Write(trained.Model, Path.Combine(outDir, manifest.ModelFile), version,
-            new Dictionary<string, string> { ["labels"] = string.Join(',', Labels.All), ["featurizer_fingerprint"] = manifest.Featurizer.Fingerprint });
+        var onnxMetadata = new Dictionary<string, string> { ["labels"] = string.Join(',', Labels.All), ["featurizer_fingerprint"] = manifest.Featurizer.Fingerprint };
+        if (trained.EmbeddingBag is { } bag) OnnxEmbeddingBagWriter.Write(bag, Path.Combine(outDir, manifest.ModelFile), version, onnxMetadata);
+        else OnnxLinearModelWriter.Write(trained.Model, Path.Combine(outDir, manifest.ModelFile), version, onnxMetadata);
         manifest.Save(Path.Combine(outDir, "model.json"));
 
         // Evaluate what ships: the ONNX model through the serving path.
         using var classifier = new PostClassifier(OnnxClassifier.Load(outDir), Lexicon.LoadDirectory(ModelPaths.DefaultLexiconDir));
         var metrics = Measure(classifier, datasets, all, trained, log);
         metrics["train_seconds"] = Math.Round(trainSeconds, 1);
+        if (withoutFeedback is not null) metrics["feedback_effect"] = FeedbackEffect(classifier, withoutFeedback, all, log);
+        var curves = (IReadOnlyList<PrCurve>)metrics["pr_curves_data"];
+        var plotTitle = $"{manifest.Id}: held-out test, one class vs rest";
+        File.WriteAllText(Path.Combine(outDir, "pr-curves.svg"), PrCurves.ToSvg(curves, plotTitle), new UTF8Encoding(false));
+        if (!PrCurves.TrySavePng(curves, plotTitle, Path.Combine(outDir, "pr-curves.png"), out var plotError))
+            log.WriteLine($"pr-curves.png not drawn ({plotError}); pr-curves.svg written");
+        metrics.Remove("pr_curves_data");
         metrics["class_bias"] = manifest.ClassBias;
         File.WriteAllText(Path.Combine(outDir, "metrics.json"),
             JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }) + "\n", new UTF8Encoding(false));
@@ -91,6 +106,27 @@ public static class TrainCommand
         }
         metrics["test_per_dataset"] = perDataset;
 
+        // Calibration and PR curves over the held-out test rows of the labelled datasets (not analyst feedback).
+        var held = Enumerable.Range(0, test.Count).Where(i => test[i].Dataset != FeedbackData.DatasetName).ToArray();
+        var heldProbs = new float[held.Length * 3];
+        for (var j = 0; j < held.Length; j++) probs.AsSpan(held[j] * 3, 3).CopyTo(heldProbs.AsSpan(j * 3, 3));
+        var heldGold = held.Select(i => test[i].Example.LabelIndex).ToArray();
+        var calibration = CalibrationReport.Compute(heldProbs, heldGold, 3);
+        metrics["calibration"] = new Dictionary<string, object>
+        {
+            ["scope"] = "top-class softmax probability on the held-out test rows, before class biases; 10 equal-width bins",
+            ["ece"] = calibration.Ece,
+            ["count"] = calibration.Count,
+            ["bins"] = calibration.Bins.Select(b => new Dictionary<string, object>
+            {
+                ["lower"] = b.Lower, ["upper"] = b.Upper, ["count"] = b.Count, ["mean_confidence"] = b.MeanConfidence, ["accuracy"] = b.Accuracy,
+            }).ToList(),
+        };
+        var curves = Enumerable.Range(0, 3).Select(c => PrCurves.Compute(heldProbs, heldGold, 3, c, Labels.All[c])).ToList();
+        metrics["average_precision"] = curves.ToDictionary(c => c.Label, c => (object)c.AveragePrecision);
+        metrics["pr_curves_data"] = curves;
+        log.WriteLine($"calibration: ECE {calibration.Ece:F3}; average precision none {curves[0].AveragePrecision:F3} offensive {curves[1].AveragePrecision:F3} hate {curves[2].AveragePrecision:F3}");
+
         var perLang = new SortedDictionary<string, ClassificationReport>(StringComparer.Ordinal);
         foreach (var g in Enumerable.Range(0, test.Count).GroupBy(i => test[i].Example.Language ?? "unknown"))
             perLang[g.Key] = ClassificationReport.Compute(g.Select(i => test[i].Example.LabelIndex).ToList(), g.Select(i => pred[i]).ToList(), Labels.All);
@@ -117,6 +153,33 @@ public static class TrainCommand
         metrics["identity_cases"] = cases.Count;
         log.WriteLine($"identity templates: max false-positive rate per group {IdentityTemplates.FalsePositiveRates(cases, withLexicon).Values.Max():F3} (with lexicons)");
         return metrics;
+    }
+
+    /// <summary>Scores the models trained with and without feedback on the held-out feedback and on the other test rows.</summary>
+    private static Dictionary<string, object> FeedbackEffect(PostClassifier with, TrainedModel without, List<SplitExample> all, TextWriter log)
+    {
+        var hasher = new FeatureHasher(without.Features);
+        var fbTest = all.Where(s => s.Dataset == FeedbackData.DatasetName && s.Split == StratifiedSplit.Test).Select(s => s.Example).ToList();
+        var other = all.Where(s => s.Dataset != FeedbackData.DatasetName && s.Split == StratifiedSplit.Test).Select(s => s.Example).ToList();
+        ClassificationReport Without(List<LabeledExample> ex) => ClassificationReport.Compute(ex.Select(e => e.LabelIndex).ToList(),
+            TrainingPipeline.Decide(TrainingPipeline.PredictProbabilities(without.Model, SparseDataset.Featurize(ex, hasher)), without.ClassBias), Labels.All);
+        ClassificationReport With(List<LabeledExample> ex)
+        {
+            var p = new float[ex.Count * 3];
+            with.Model.Predict(ex.Select(e => e.Text).ToList(), p);
+            return ClassificationReport.Compute(ex.Select(e => e.LabelIndex).ToList(), Enumerable.Range(0, ex.Count).Select(i => with.Model.Decide(p.AsSpan(i * 3, 3))).ToList(), Labels.All);
+        }
+        var result = new Dictionary<string, object>
+        {
+            ["feedback_train"] = all.Count(s => s.Dataset == FeedbackData.DatasetName && s.Split == StratifiedSplit.Train),
+            ["feedback_test"] = fbTest.Count,
+            ["without_feedback"] = new Dictionary<string, object> { ["feedback_test"] = Without(fbTest), ["other_test"] = Without(other) },
+            ["with_feedback"] = new Dictionary<string, object> { ["feedback_test"] = With(fbTest), ["other_test"] = With(other) },
+        };
+        var a = (ClassificationReport)((Dictionary<string, object>)result["without_feedback"])["feedback_test"];
+        var b = (ClassificationReport)((Dictionary<string, object>)result["with_feedback"])["feedback_test"];
+        log.WriteLine($"feedback effect on {fbTest.Count} held-out feedback posts: accuracy {a.Accuracy:F3} -> {b.Accuracy:F3}, macro-F1 {a.MacroF1:F3} -> {b.MacroF1:F3}");
+        return result;
     }
 
     internal static List<string> ModelOnlyLabels(PostClassifier classifier, IReadOnlyList<string> texts)

@@ -34,7 +34,9 @@ public static class DatasetLoader
             r.Skipped.Add(new SkippedRow(path, "not_found"));
             return r;
         }
-        return path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+        var jsonl = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        if (jsonl && FeedbackData.LooksLikeFeedback(path)) return FeedbackData.Load(path);
+        return jsonl
             ? LoadGenericJsonl(path)
             : LoadGenericCsv(path);
     }

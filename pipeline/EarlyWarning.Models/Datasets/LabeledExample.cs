@@ -37,6 +37,8 @@ public sealed class DatasetLoadResult
     public bool Redistributable { get; init; }
     /// <summary>True when the dataset only distinguishes flagged from not flagged (evaluate as binary).</summary>
     public bool Binary { get; init; }
+    /// <summary>True for analyst feedback (<see cref="FeedbackData"/>): split 80/20 train/test, weighted up in training.</summary>
+    public bool IsFeedback { get; init; }
     public List<LabeledExample> Examples { get; } = [];
     public List<SkippedRow> Skipped { get; } = [];
 

@@ -16,8 +16,18 @@ public static class ModelCard
         var sb = new StringBuilder();
         sb.AppendLine(ci, $"# Model card: {m.Id}");
         sb.AppendLine();
-        sb.AppendLine("Multinomial logistic regression over hashed word (1-2) and character (3-5) n-grams, trained by this project's own");
-        sb.AppendLine("AdaGrad trainer and written to ONNX by its own writer (Gather → Mul → ReduceSum → Add → Softmax, opset 13).");
+        var f = m.Featurizer;
+        var ngrams = string.Create(ci, $"hashed word ({f.WordNgramMin}-{f.WordNgramMax}) and character ({f.CharNgramMin}-{f.CharNgramMax}) n-grams in 2^{System.Numerics.BitOperations.Log2((uint)Math.Max(1, f.Dimension))} buckets");
+        if (m.Kind == TrainerOptions.EmbeddingBagKind)
+        {
+            sb.AppendLine(ci, $"fastText-style embedding bag over {ngrams}: one embedding per hashed n-gram, weighted sum, linear layer, softmax;");
+            sb.AppendLine("trained by this project's own SGD trainer (linearly decaying learning rate) and written to ONNX by its own writer (Gather → Mul → ReduceSum → MatMul → Add → Softmax, opset 13).");
+        }
+        else
+        {
+            sb.AppendLine(ci, $"Multinomial logistic regression over {ngrams}, trained by this project's own");
+            sb.AppendLine("AdaGrad trainer and written to ONNX by its own writer (Gather → Mul → ReduceSum → Add → Softmax, opset 13).");
+        }
         var biases = string.Join(", ", m.ClassBias.Select(kv => kv.Key + " " + kv.Value.ToString("0.00", ci)));
         sb.AppendLine(ci, $"Labels: {string.Join(", ", m.Labels)}. Decision rule: `{m.DecisionRule}` with class biases {biases} chosen on the validation split only.");
         sb.AppendLine("Flags (incitement, dehumanisation) and targets come from the lexicons in `models/lexicons/`, not from this model.");
@@ -75,6 +85,40 @@ public static class ModelCard
         sb.AppendLine("Bound checked by the test suite (`Identity_templates_false_positive_rate_per_group_is_bounded`): at most 0.25 per group and 0.10 on average, with the shipped lexicons.");
         sb.AppendLine("Training adds 630 other templated non-hateful identity sentences (different wording, `IdentityTemplates.TrainingAugmentation`) to reduce these rates.");
         sb.AppendLine();
+        sb.AppendLine("## Calibration and precision-recall");
+        sb.AppendLine();
+        if (metrics.TryGetValue("calibration", out var cal) && cal is Dictionary<string, object> calibration)
+        {
+            sb.AppendLine(ci, $"Expected calibration error of the top-class softmax probability on the held-out test rows: **{calibration["ece"]:0.000}** (n = {calibration["count"]}). Reliability table:");
+            sb.AppendLine();
+            sb.AppendLine("| confidence bin | n | mean confidence | accuracy |");
+            sb.AppendLine("|---|---|---|---|");
+            foreach (var bin in (IEnumerable<Dictionary<string, object>>)calibration["bins"])
+                if ((int)bin["count"] > 0)
+                    sb.AppendLine(ci, $"| {bin["lower"]:0.0}-{bin["upper"]:0.0} | {bin["count"]} | {bin["mean_confidence"]:0.000} | {bin["accuracy"]:0.000} |");
+            sb.AppendLine();
+        }
+        if (metrics.TryGetValue("average_precision", out var apObj) && apObj is Dictionary<string, object> ap)
+            sb.AppendLine(ci, $"Average precision (one class vs rest): {string.Join(", ", ap.Select(kv => string.Create(ci, $"{kv.Key} {kv.Value:0.000}")))}. Curves: `pr-curves.png` (and `pr-curves.svg`).");
+        sb.AppendLine();
+        if (metrics.TryGetValue("feedback_effect", out var fe) && fe is Dictionary<string, object> effect)
+        {
+            var without = (Dictionary<string, object>)effect["without_feedback"];
+            var with = (Dictionary<string, object>)effect["with_feedback"];
+            sb.AppendLine("## Analyst feedback");
+            sb.AppendLine();
+            sb.AppendLine(ci, $"{effect["feedback_train"]} feedback posts trained (each seen 3× per epoch); {effect["feedback_test"]} held out (20 %, stratified) to measure the effect:");
+            sb.AppendLine();
+            sb.AppendLine("| model | held-out feedback accuracy | held-out feedback macro-F1 | other test weighted-F1 | other test hate F1 |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var (label, d) in new[] { ("without feedback", without), ("with feedback", with) })
+            {
+                var fb = (ClassificationReport)d["feedback_test"];
+                var ot = (ClassificationReport)d["other_test"];
+                sb.AppendLine(ci, $"| {label} | {fb.Accuracy:0.000} | {fb.MacroF1:0.000} | {ot.WeightedF1:0.000} | {ot.PerClass[Labels.Hate].F1:0.000} |");
+            }
+            sb.AppendLine();
+        }
         sb.AppendLine("## Known failure modes");
         sb.AppendLine();
         sb.AppendLine("- English-centred: Davidson dominates the training data; French/Arabic (MLMA) and Sinhala are small and score lower. Burmese, Tamil, Swahili and Amharic rely on the lexicons only.");

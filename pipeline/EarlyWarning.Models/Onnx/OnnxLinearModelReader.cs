@@ -5,8 +5,9 @@ using Google.Protobuf;
 namespace EarlyWarning.Models.Onnx;
 
 /// <summary>
-/// Reads the W and B initializers back from an ONNX file written by <see cref="OnnxLinearModelWriter"/>, so
-/// explanations use exactly the weights that ONNX Runtime serves. Returns null for graphs without them.
+/// Reads the W and B initializers back from an ONNX file written by <see cref="OnnxLinearModelWriter"/> (or E, W2 and B
+/// from <see cref="OnnxEmbeddingBagWriter"/>, collapsed to W = E·W2), so explanations use exactly the weights that
+/// ONNX Runtime serves. Returns null for graphs without them.
 /// </summary>
 public static class OnnxLinearModelReader
 {
@@ -14,7 +15,7 @@ public static class OnnxLinearModelReader
     {
         using var fs = File.OpenRead(path);
         var input = new CodedInputStream(fs);
-        (long[] Dims, byte[] Raw)? w = null, b = null;
+        (long[] Dims, byte[] Raw)? w = null, b = null, e = null, w2 = null;
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
@@ -27,7 +28,20 @@ public static class OnnxLinearModelReader
                 var t = ReadTensor(graph.ReadBytes());
                 if (t.Name == OnnxLinearModelWriter.WeightsName && t.DataType == 1) w = (t.Dims, t.Raw);
                 else if (t.Name == OnnxLinearModelWriter.BiasName && t.DataType == 1) b = (t.Dims, t.Raw);
+                else if (t.Name == OnnxEmbeddingBagWriter.EmbeddingsName && t.DataType == 1) e = (t.Dims, t.Raw);
+                else if (t.Name == OnnxEmbeddingBagWriter.OutputName && t.DataType == 1) w2 = (t.Dims, t.Raw);
             }
+        }
+        if (w is null && e is not null && w2 is not null && b is not null && e.Value.Dims.Length == 2 && w2.Value.Dims.Length == 2)
+        {
+            try
+            {
+                var bag = new EmbeddingBagModel((int)e.Value.Dims[0], (int)e.Value.Dims[1], (int)w2.Value.Dims[1],
+                MemoryMarshal.Cast<byte, float>(e.Value.Raw).ToArray(), MemoryMarshal.Cast<byte, float>(w2.Value.Raw).ToArray(),
+                MemoryMarshal.Cast<byte, float>(b.Value.Raw).ToArray());
+                return bag.ToLinear();
+            }
+            catch (ArgumentException) { return null; } // inconsistent shapes: no explanations, serving still runs
         }
         if (w is null || b is null || w.Value.Dims.Length != 2 || b.Value.Dims.Length != 1) return null;
         var dim = (int)w.Value.Dims[0];

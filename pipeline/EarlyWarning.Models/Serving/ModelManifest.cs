@@ -107,6 +107,22 @@ public sealed record FeaturizerSpec
     private static bool IsSingleFlag(NormalizationSteps s) => ((int)s & ((int)s - 1)) == 0;
 }
 
+/// <summary>
+/// The tokenizer of a plug-in token-id model (manifest <c>tokenizer</c>): <c>type</c> <c>wordpiece</c> (BERT: basic
+/// pre-tokenisation, [CLS]/[SEP] added) over the <c>vocab</c> file next to the manifest; at most <c>max_tokens</c> ids per post.
+/// </summary>
+public sealed record TokenizerSpec
+{
+    public const string WordPiece = "wordpiece";
+    public string Type { get; init; } = WordPiece;
+    /// <summary>Vocabulary file, relative to the model directory (one token per line; line number = id).</summary>
+    public string Vocab { get; init; } = "vocab.txt";
+    public bool Lowercase { get; init; } = true;
+    public int MaxTokens { get; init; } = 128;
+    /// <summary>Id used for padding (BERT: 0 = [PAD]).</summary>
+    public int PadId { get; init; }
+}
+
 /// <summary>A model input or output and its shape (symbolic dimensions as strings).</summary>
 public sealed record TensorSpec(string Name, string Type, List<object> Shape);
 
@@ -125,6 +141,10 @@ public sealed class ModelManifest
     public List<TensorSpec> Inputs { get; set; } = [];
     public List<TensorSpec> Outputs { get; set; } = [];
     public FeaturizerSpec Featurizer { get; set; } = new();
+    /// <summary>Set for plug-in models over token ids (then <see cref="Featurizer"/> is not used).</summary>
+    public TokenizerSpec? Tokenizer { get; set; }
+    /// <summary>Whether the model's output is <c>probabilities</c> (softmax applied) or <c>logits</c> (serving applies it).</summary>
+    public string OutputKind { get; set; } = "probabilities";
     /// <summary>Decision rule: label = argmax over classes of (ln p_c + class_bias_c); biases chosen on validation data.</summary>
     public string DecisionRule { get; set; } = "argmax(ln p + class_bias)";
     public Dictionary<string, double> ClassBias { get; set; } = [];

@@ -10,6 +10,7 @@ namespace EarlyWarning.Models.Serving;
 /// Runs a hashed-feature ONNX model (inputs <c>indices</c>/<c>values</c> [N,K], output <c>probabilities</c> [N,C]) in
 /// batches. Thread-safe: InferenceSession.Run is thread-safe and every call rents its own buffers from the pool.
 /// Refuses a model whose manifest featuriser parameters the text stage cannot reproduce.
+/// A manifest with a <c>tokenizer</c> plugs in any model over token ids instead (<see cref="TokenizedInput"/>).
 /// </summary>
 public sealed class OnnxClassifier : IDisposable
 {
@@ -20,10 +21,17 @@ public sealed class OnnxClassifier : IDisposable
     private readonly string[] _inputNames = [OnnxLinearModelWriter.IndicesInput, OnnxLinearModelWriter.ValuesInput];
     private readonly string[] _outputNames = [OnnxLinearModelWriter.ProbabilitiesOutput];
     private readonly float[] _bias;
+    private readonly TokenizedInput? _tokenized;
 
-    private OnnxClassifier(InferenceSession session, ModelManifest manifest, FeatureHasher hasher, LinearModel? weights)
+    private OnnxClassifier(InferenceSession session, ModelManifest manifest, FeatureHasher hasher, LinearModel? weights, TokenizedInput? tokenized = null)
     {
         _session = session;
+        _tokenized = tokenized;
+        if (tokenized is not null)
+        {
+            _inputNames = tokenized.InputNames;
+            _outputNames = [tokenized.OutputName];
+        }
         Manifest = manifest;
         Hasher = hasher;
         Weights = weights;
@@ -42,6 +50,7 @@ public sealed class OnnxClassifier : IDisposable
     public static OnnxClassifier Load(string modelDir)
     {
         var manifest = ModelManifest.Load(Path.Combine(modelDir, "model.json"));
+        if (manifest.Tokenizer is not null) return LoadTokenized(modelDir, manifest);
         if (!manifest.Featurizer.TryToOptions(out var options, out var reason))
             throw new InvalidDataException($"refusing model {manifest.Id} in {modelDir}: {reason}");
         var onnxPath = Path.Combine(modelDir, manifest.ModelFile);
@@ -66,6 +75,28 @@ public sealed class OnnxClassifier : IDisposable
         }
     }
 
+    private static OnnxClassifier LoadTokenized(string modelDir, ModelManifest manifest)
+    {
+        var onnxPath = Path.Combine(modelDir, manifest.ModelFile);
+        if (!File.Exists(onnxPath)) throw new InvalidDataException($"model file not found: {onnxPath}");
+        var tokenized = TokenizedInput.Create(modelDir, manifest);
+        using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
+        var session = new InferenceSession(onnxPath, so);
+        try
+        {
+            tokenized.Bind(session, onnxPath, manifest.Labels.Count);
+            return new OnnxClassifier(session, manifest, new FeatureHasher(FeaturizerOptions.Default), null, tokenized);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The tokenizer path when this is a plug-in token-id model; null for hashed-feature models.</summary>
+    public TokenizedInput? Tokenized => _tokenized;
+
     /// <summary>Writes <c>texts.Count × Classes</c> probabilities (row-major) into <paramref name="probabilities"/>.</summary>
     public void Predict(IReadOnlyList<string> texts, Span<float> probabilities)
     {
@@ -79,6 +110,11 @@ public sealed class OnnxClassifier : IDisposable
 
     private void PredictChunk(IReadOnlyList<string> texts, int start, int n, Span<float> output)
     {
+        if (_tokenized is not null)
+        {
+            _tokenized.Run(_session, texts, start, n, output, Classes, Manifest.OutputKind == "logits");
+            return;
+        }
         var width = Hasher.Options.MaxFeatures;
         var idx = ArrayPool<int>.Shared.Rent(n * width);
         var val = ArrayPool<float>.Shared.Rent(n * width);

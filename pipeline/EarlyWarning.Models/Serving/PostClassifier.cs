@@ -28,6 +28,33 @@ public sealed class PostClassifier : IDisposable
 
     public OnnxClassifier Model { get; }
     public Lexicon Lexicon { get; }
+
+    private sealed record ShadowState(OnnxClassifier Model, int[] LabelMap, ShadowRecorder Recorder);
+
+    private volatile ShadowState? _shadow;
+
+    /// <summary>The shadow model scoring the same posts, or null.</summary>
+    public OnnxClassifier? ShadowModel => _shadow?.Model;
+
+    /// <summary>
+    /// Scores every later batch with <paramref name="shadow"/> too (shadow mode): its decisions are never served, only
+    /// compared with the served ones; see <see cref="ShadowReport"/>. Replaces (and disposes) an earlier shadow.
+    /// This classifier owns and disposes the shadow model.
+    /// </summary>
+    public void AttachShadow(OnnxClassifier shadow)
+    {
+        ArgumentNullException.ThrowIfNull(shadow);
+        var map = shadow.Manifest.Labels.Select(l => Array.IndexOf(Labels.All, l)).ToArray();
+        var old = _shadow;
+        _shadow = new ShadowState(shadow, map, new ShadowRecorder(ModelId, shadow.Manifest.Id));
+        old?.Model.Dispose();
+    }
+
+    /// <summary>Loads the model directory <paramref name="modelDir"/> as the shadow model (see <see cref="AttachShadow"/>).</summary>
+    public void LoadShadow(string modelDir) => AttachShadow(OnnxClassifier.Load(modelDir));
+
+    /// <summary>What the shadow model did so far; null when none is attached.</summary>
+    public ShadowReport? ShadowReport => _shadow?.Recorder.Snapshot();
     /// <summary>"name@version" written into every decision.</summary>
     public string ModelId => Model.Manifest.Id;
 
@@ -54,24 +81,50 @@ public sealed class PostClassifier : IDisposable
     private Decision[] Classify(IReadOnlyList<string> texts, Func<int, string> id)
     {
         var c = Model.Classes;
+        var shadow = _shadow;
+        var sc = shadow?.Model.Classes ?? 0;
         var probs = ArrayPool<float>.Shared.Rent(Math.Max(1, texts.Count * c));
+        var shadowProbs = shadow is null ? null : ArrayPool<float>.Shared.Rent(Math.Max(1, texts.Count * sc));
         try
         {
             Model.Predict(texts, probs);
+            shadow?.Model.Predict(texts, shadowProbs);
             var result = new Decision[texts.Count];
-            for (var i = 0; i < texts.Count; i++) result[i] = Decide(id(i), texts[i], probs.AsSpan(i * c, c));
+            var compared = shadow is null ? null : new (string, string, string, float)[texts.Count];
+            for (var i = 0; i < texts.Count; i++)
+            {
+                result[i] = Decide(id(i), texts[i], probs.AsSpan(i * c, c), out var lexiconHate, out var lexiconOffensive);
+                if (shadow is { } s)
+                {
+                    var row = shadowProbs.AsSpan(i * sc, sc);
+                    var k = s.Model.Decide(row);
+                    var label = ApplyLexicon(s.LabelMap[k] >= 0 ? Labels.All[s.LabelMap[k]] : Labels.None, lexiconHate, lexiconOffensive);
+                    var hate = 0f;
+                    for (var j = 0; j < sc; j++) if (s.LabelMap[j] == HateIndex) hate += row[j];
+                    compared![i] = (result[i].PostId, result[i].Label, label, Math.Abs(hate - result[i].Scores[HateIndex]));
+                }
+            }
+            if (compared is not null) shadow!.Recorder.Record(compared);
             return result;
         }
-        finally { ArrayPool<float>.Shared.Return(probs); }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(probs);
+            if (shadowProbs is not null) ArrayPool<float>.Shared.Return(shadowProbs);
+        }
     }
 
-    private Decision Decide(string postId, string text, ReadOnlySpan<float> modelProbs)
+    private static string ApplyLexicon(string modelLabel, bool lexiconHate, bool lexiconOffensive) =>
+        lexiconHate ? Labels.Hate : lexiconOffensive && modelLabel == Labels.None ? Labels.Offensive : modelLabel;
+
+    private Decision Decide(string postId, string text, ReadOnlySpan<float> modelProbs, out bool lexiconHate, out bool lexiconOffensive)
     {
         var scores = new float[Labels.All.Length];
         for (var k = 0; k < modelProbs.Length; k++)
             if (_labelMap[k] >= 0) scores[_labelMap[k]] += modelProbs[k];
         var modelClass = Model.Decide(modelProbs);
         var label = _labelMap[modelClass] >= 0 ? Labels.All[_labelMap[modelClass]] : Labels.None;
+        lexiconOffensive = false;
 
         var matches = text.Length == 0 ? [] : Lexicon.Match(text);
         float incitement = 0, dehumanisation = 0;
@@ -81,12 +134,14 @@ public sealed class PostClassifier : IDisposable
         {
             var e = m.Entry;
             if (LexiconCategories.IsHateful(e.Category)) hateful = true;
+            if (e.Category == LexiconCategories.Offensive) lexiconOffensive = true;
             if (e.Category == LexiconCategories.Offensive && label == Labels.None) label = Labels.Offensive;
             if (e.Category == LexiconCategories.Incitement) incitement = Math.Max(incitement, SeverityScore(e.Severity));
             if (e.Category == LexiconCategories.Dehumanising) dehumanisation = Math.Max(dehumanisation, SeverityScore(e.Severity));
             if (e.Target is not null && (targetEntry is null || TargetRank(e) > TargetRank(targetEntry))) targetEntry = e;
         }
         if (hateful) label = Labels.Hate;
+        lexiconHate = hateful;
 
         var decision = new Decision
         {
@@ -136,5 +191,9 @@ public sealed class PostClassifier : IDisposable
     private static int TargetRank(LexiconEntry e) =>
         (LexiconCategories.IsHateful(e.Category) ? 10 : e.Category == LexiconCategories.Identity ? 5 : 0) + e.Severity;
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.Dispose();
+        _shadow?.Model.Dispose();
+    }
 }

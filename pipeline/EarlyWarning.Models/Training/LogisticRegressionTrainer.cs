@@ -15,6 +15,20 @@ public sealed record TrainerOptions
     public bool SoftLabels { get; init; }
     /// <summary>Add templated non-hateful identity sentences (label none) to the training split.</summary>
     public bool IdentityAugmentation { get; init; } = true;
+    /// <summary>Which model to train: <see cref="LinearKind"/> or <see cref="EmbeddingBagKind"/>.</summary>
+    public string Model { get; init; } = LinearKind;
+    /// <summary>Options of the embedding-bag model (used when <see cref="Model"/> is <see cref="EmbeddingBagKind"/>).</summary>
+    public EmbeddingBagOptions EmbeddingBag { get; init; } = new();
+    /// <summary>What the class biases maximise on validation: <see cref="BiasHatePlusWeighted"/> or <see cref="BiasHateF1"/>.</summary>
+    public string BiasObjective { get; init; } = BiasHatePlusWeighted;
+
+    /// <summary>Each analyst-feedback training example is seen this many times per epoch (analysts correct what matters).</summary>
+    public int FeedbackRepeat { get; init; } = 3;
+
+    public const string LinearKind = "hashed-linear";
+    public const string EmbeddingBagKind = "hashed-embedding-bag";
+    public const string BiasHatePlusWeighted = "hate_f1+weighted_f1";
+    public const string BiasHateF1 = "hate_f1";
 }
 
 /// <summary>

@@ -12,7 +12,10 @@ public sealed record SplitExample(string Dataset, LabeledExample Example, string
 /// <summary>A trained model with its decision biases and what it was trained on.</summary>
 public sealed class TrainedModel
 {
+    /// <summary>The linear model, or the exact linear equivalent of <see cref="EmbeddingBag"/> (same logits).</summary>
     public required LinearModel Model { get; init; }
+    /// <summary>The embedding-bag model when one was trained (exported as such); null for the linear model.</summary>
+    public EmbeddingBagModel? EmbeddingBag { get; init; }
     public required FeaturizerOptions Features { get; init; }
     /// <summary>Class biases in <see cref="Labels.All"/> order (chosen on validation data).</summary>
     public required float[] ClassBias { get; init; }
@@ -23,6 +26,9 @@ public sealed class TrainedModel
 /// <summary>Split assignment, featurisation, training and bias selection; shared by <c>train</c> and the tests.</summary>
 public static class TrainingPipeline
 {
+    /// <summary>Share of analyst feedback used for training; the rest is held out to measure the feedback's effect.</summary>
+    public const double FeedbackTrainShare = 0.8;
+
     /// <summary>Assigns every example a split: the dataset's own (val/dev → val) or the fixed stratified split.</summary>
     public static List<SplitExample> AssignSplits(DatasetLoadResult dataset)
     {
@@ -38,7 +44,9 @@ public static class TrainingPipeline
             return list;
         }
         var keys = ex.Select((e, i) => e.Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        var splits = StratifiedSplit.Assign(keys, ex.Select(e => e.LabelIndex).ToList());
+        var splits = dataset.IsFeedback
+            ? StratifiedSplit.Assign(keys, ex.Select(e => e.LabelIndex).ToList(), StratifiedSplit.DefaultSeed, FeedbackTrainShare, 0)
+            : StratifiedSplit.Assign(keys, ex.Select(e => e.LabelIndex).ToList());
         for (var i = 0; i < ex.Count; i++) list.Add(new SplitExample(dataset.Name, ex[i], splits[i]));
         return list;
     }
@@ -47,7 +55,8 @@ public static class TrainingPipeline
     public static TrainedModel Train(IReadOnlyList<SplitExample> all, FeaturizerOptions features, TrainerOptions trainer, TextWriter? log = null)
     {
         var hasher = new FeatureHasher(features);
-        var train = all.Where(s => s.Split == StratifiedSplit.Train).Select(s => s.Example).ToList();
+        var train = all.Where(s => s.Split == StratifiedSplit.Train)
+            .SelectMany(s => Enumerable.Repeat(s.Example, s.Dataset == Datasets.FeedbackData.DatasetName ? Math.Max(1, trainer.FeedbackRepeat) : 1)).ToList();
         var val = all.Where(s => s.Split == StratifiedSplit.Validation).Select(s => s.Example).ToList();
         if (train.Count == 0) throw new InvalidDataException("no training examples");
         if (trainer.IdentityAugmentation)
@@ -58,15 +67,28 @@ public static class TrainingPipeline
         }
         log?.WriteLine($"featurising {train.Count} training and {val.Count} validation examples");
         var trainData = SparseDataset.Featurize(train, hasher, trainer.SoftLabels);
-        var model = LogisticRegressionTrainer.Train(trainData, features.Dimension, Labels.All.Length, trainer,
-            (epoch, loss) => log?.WriteLine($"epoch {epoch}/{trainer.Epochs} [{new string('#', epoch * 20 / trainer.Epochs).PadRight(20)}] loss {loss:F4}"));
+        LinearModel model;
+        EmbeddingBagModel? bag = null;
+        if (trainer.Model == TrainerOptions.EmbeddingBagKind)
+        {
+            var eo = trainer.EmbeddingBag;
+            bag = EmbeddingBagTrainer.Train(trainData, features.Dimension, Labels.All.Length, eo, trainer,
+                (epoch, loss) => log?.WriteLine($"epoch {epoch}/{eo.Epochs} [{new string('#', epoch * 20 / eo.Epochs).PadRight(20)}] loss {loss:F4}"));
+            model = bag.ToLinear();
+        }
+        else if (trainer.Model == TrainerOptions.LinearKind)
+        {
+            model = LogisticRegressionTrainer.Train(trainData, features.Dimension, Labels.All.Length, trainer,
+                (epoch, loss) => log?.WriteLine($"epoch {epoch}/{trainer.Epochs} [{new string('#', epoch * 20 / trainer.Epochs).PadRight(20)}] loss {loss:F4}"));
+        }
+        else throw new ArgumentException($"unknown model kind '{trainer.Model}'", nameof(trainer));
         var bias = new float[Labels.All.Length];
         ClassificationReport valReport;
         if (val.Count > 0)
         {
             var valProbs = PredictProbabilities(model, SparseDataset.Featurize(val, hasher));
             var gold = val.Select(e => e.LabelIndex).ToArray();
-            bias = ChooseBias(valProbs, gold);
+            bias = ChooseBias(valProbs, gold, trainer.BiasObjective);
             valReport = ClassificationReport.Compute(gold, Decide(valProbs, bias), Labels.All);
             log?.WriteLine($"class bias (chosen on validation): offensive {bias[1]:F2}, hate {bias[2]:F2}; validation weighted-F1 {valReport.WeightedF1:F3}, hate F1 {valReport.PerClass[Labels.Hate].F1:F3}");
         }
@@ -75,7 +97,7 @@ public static class TrainingPipeline
             valReport = ClassificationReport.Compute([], [], Labels.All);
             log?.WriteLine("no validation split: class biases left at 0");
         }
-        return new TrainedModel { Model = model, Features = features, ClassBias = bias, Validation = valReport, TrainCount = train.Count };
+        return new TrainedModel { Model = model, EmbeddingBag = bag, Features = features, ClassBias = bias, Validation = valReport, TrainCount = train.Count };
     }
 
     /// <summary>Row-major probabilities of every row.</summary>
@@ -96,8 +118,9 @@ public static class TrainingPipeline
         return r;
     }
 
-    /// <summary>Grid search over offensive and hate biases (none fixed at 0) maximising hate-F1 + weighted-F1.</summary>
-    public static float[] ChooseBias(float[] probs, int[] gold)
+    /// <summary>Grid search over offensive and hate biases (none fixed at 0) maximising <paramref name="objective"/>
+    /// (hate-F1 + weighted-F1 by default, or hate-F1 alone).</summary>
+    public static float[] ChooseBias(float[] probs, int[] gold, string objective = TrainerOptions.BiasHatePlusWeighted)
     {
         var best = new float[Labels.All.Length];
         var bestScore = double.NegativeInfinity;
@@ -106,7 +129,7 @@ public static class TrainingPipeline
         {
             var bias = new[] { 0f, MathF.Round(bo, 2), MathF.Round(bh, 2) };
             var rep = ClassificationReport.Compute(gold, Decide(probs, bias), Labels.All);
-            var score = rep.PerClass[Labels.Hate].F1 + rep.WeightedF1;
+            var score = objective == TrainerOptions.BiasHateF1 ? rep.PerClass[Labels.Hate].F1 + 1e-3 * rep.WeightedF1 : rep.PerClass[Labels.Hate].F1 + rep.WeightedF1;
             if (score > bestScore + 1e-9) { bestScore = score; best = bias; }
         }
         return best;
