@@ -171,44 +171,76 @@ public sealed class SignalEngineTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void Emerging_term_is_alerted_after_warmup_and_known_lexicon_terms_are_not()
+    public void Emerging_term_is_a_new_word_adopted_by_many_accounts_not_a_common_word_a_copy_or_a_repost()
     {
         var h = new EngineHarness();
-        var vocab = Enumerable.Range(0, 120).Select(i => "w" + i).ToArray();
+        var vocab = Enumerable.Range(0, 120).Select(i => "w" + i).Append("usiku").ToArray();
         var onset = S.AddHours(8);
         var rng = new Random(71);
+        PostEnvelope Flagged(DateTimeOffset at, string author, string[] tokens, List<string>? terms = null, string? repostOf = null) =>
+            Synthetic.Post(at, "MM", "Rakhine", Labels.Hate, "rohingya", author, tokens: tokens, terms: terms, lang: "my", repostOf: repostOf);
         var posts = Streams.Background(72, S, 10 * 60, Streams.Myanmar, hateful: 0.05, extra: t0 =>
         {
             var l = new List<PostEnvelope>();
-            // Ordinary flagged chatter over a stable vocabulary.
-            for (var i = 0; i < 2; i++)
-                l.Add(Synthetic.Post(t0.AddSeconds(rng.Next(60)), "MM", i == 0 ? "Yangon" : "Rakhine", Labels.Offensive, "rohingya", $"u:c{rng.Next(300)}",
-                    tokens: [.. Enumerable.Range(0, 6).Select(_ => vocab[rng.Next(vocab.Length)]).Distinct()], lang: "my"));
-            var k = (int)(t0 - onset).TotalMinutes;
-            if (k >= 0 && k < 40 && k % 2 == 0)
+            // Ordinary unflagged chatter: the all-post vocabulary, carried as token hashes as the text stage gives them.
+            for (var i = 0; i < 3; i++)
             {
-                // The new coded term, by many accounts; and a known lexicon term bursting the same way.
-                l.Add(Synthetic.Post(t0.AddSeconds(7), "MM", "Rakhine", Labels.Hate, "rohingya", $"u:n{k % 24}",
-                    tokens: ["newcode", "w1", "lexword"], terms: ["lexword"], lang: "my"));
-                // A token pushed by only two accounts is not an emerging term.
-                l.Add(Synthetic.Post(t0.AddSeconds(9), "MM", "Rakhine", Labels.Hate, "rohingya", $"u:p{k % 2}",
-                    tokens: ["pairtok"], lang: "my"));
+                var e = Synthetic.Post(t0.AddSeconds(rng.Next(60)), "MM", "Yangon", author: $"u:o{rng.Next(300)}");
+                e.TokenHashes = [.. Enumerable.Range(0, 6).Select(_ => TokenHash.Of(vocab[rng.Next(vocab.Length)])).Distinct().Order()];
+                l.Add(e);
             }
-            // Before warm-up, a burst does not alert (no history to compare with).
-            var e = (int)(t0 - S.AddHours(1)).TotalMinutes;
-            if (e >= 0 && e < 40 && e % 2 == 0)
-                l.Add(Synthetic.Post(t0.AddSeconds(3), "MM", "Rakhine", Labels.Hate, "rohingya", $"u:e{e}", tokens: ["earlytok"], lang: "my"));
+            var k = (int)(t0 - onset).TotalMinutes;
+            if (k >= 0 && k < 15)
+            {
+                // The new coded term, written by many accounts minute after minute; beside it a common word (in the
+                // vocabulary of all posts, though rare among flagged ones) and a known lexicon term.
+                l.Add(Flagged(t0.AddSeconds(7), $"u:n{k}", ["newcode", "usiku", "lexword"], ["lexword"]));
+                // A token pushed by only two accounts is not an emerging term.
+                l.Add(Flagged(t0.AddSeconds(9), $"u:p{k % 2}", ["pairtok"]));
+                // Reposts of one post repeat a word; they do not adopt it.
+                l.Add(Flagged(t0.AddSeconds(11), $"u:r{k}", ["reposttok"], repostOf: "sim:orig"));
+            }
+            // A coordinated copy: twelve accounts within one minute (coordination detection's case, not this one).
+            if (k == 20)
+                for (var i = 0; i < 12; i++) l.Add(Flagged(t0.AddSeconds(2 + 4 * i), $"u:c{i}", ["copytok"]));
+            // Before warm-up, a burst does not alert (no vocabulary to compare with).
+            var e1 = (int)(t0 - S.AddHours(1)).TotalMinutes;
+            if (e1 >= 0 && e1 < 15) l.Add(Flagged(t0.AddSeconds(3), $"u:e{e1}", ["earlytok"]));
             return l;
         });
         h.Feed(posts);
         h.Finish();
         var terms = h.Of(AlertKinds.EmergingTerm);
-        log.WriteLine($"emerging: {string.Join("; ", terms.Select(a => $"{a.Scope} obs {a.Observed} at {a.DetectedAt:HH:mm}"))}");
+        log.WriteLine($"emerging: {string.Join("; ", terms.Select(a => $"{a.Scope} obs {a.Observed} at {a.DetectedAt:HH:mm:ss}"))}");
         var a = Assert.Single(terms);
         Assert.Equal(new Scope("MM", null, "rohingya", "my", "newcode"), a.Scope);
-        Assert.True(a.DetectedAt > onset && a.DetectedAt < onset.AddMinutes(40));
+        Assert.InRange(a.DetectedAt - onset, TimeSpan.Zero, TimeSpan.FromMinutes(6));
         Assert.DoesNotContain("newcode", a.Explanation, StringComparison.Ordinal);
-        Assert.True(a.Evidence.Accounts.Count >= 8);
+        Assert.True(a.Evidence.Accounts.Count >= 5);
+        Assert.True(h.Engine.Stats.RepostsSkippedForTerms >= 15);
+    }
+
+    [Fact]
+    public void Without_token_hashes_a_word_common_among_flagged_posts_is_not_emerging()
+    {
+        // A stream with no vocabulary from the text stage: novelty falls back to the flagged posts' own history.
+        var h = new EngineHarness();
+        var onset = S.AddHours(8);
+        var posts = Streams.Background(73, S, 9 * 60, Streams.Kenya, extra: t0 =>
+        {
+            var l = new List<PostEnvelope>();
+            var m = (int)(t0 - S).TotalMinutes;
+            if (m % 3 == 0) l.Add(Synthetic.Post(t0.AddSeconds(5), "KE", "Kisumu", Labels.Offensive, null, $"u:b{m % 50}", tokens: ["oldword"], lang: "sw"));
+            var k = (int)(t0 - onset).TotalMinutes;
+            if (k >= 0 && k < 12)
+                for (var i = 0; i < 2; i++)
+                    l.Add(Synthetic.Post(t0.AddSeconds(10 + 20 * i), "KE", "Kisumu", Labels.Offensive, null, $"u:x{k}{i}", tokens: ["oldword", "freshword"], lang: "sw"));
+            return l;
+        });
+        h.Feed(posts);
+        h.Finish();
+        var a = Assert.Single(h.Of(AlertKinds.EmergingTerm));
+        Assert.Equal("freshword", a.Scope.Term);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ internal static class Synthetic
 
     public static PostEnvelope Post(DateTimeOffset at, string country, string region, string label = Labels.None,
         string? target = null, string author = "acct", int followers = 100, float incitement = 0, float dehumanisation = 0,
-        string[]? tokens = null, List<string>? terms = null, string? lang = "en", string? id = null)
+        string[]? tokens = null, List<string>? terms = null, string? lang = "en", string? id = null, string? repostOf = null)
     {
         var pid = id ?? "sim:" + Interlocked.Increment(ref _seq);
         var p = new Post
@@ -36,6 +36,7 @@ internal static class Synthetic
             Lang = lang,
             Country = country,
             Region = region,
+            RepostOf = repostOf,
         };
         var d = new Decision
         {

@@ -1,6 +1,10 @@
 namespace EarlyWarning.App.Simulation;
 
-/// <summary>One simulated region: its country, share of the traffic, languages and place names.</summary>
+/// <summary>
+/// One simulated region: its country, share of the traffic, languages and place names. Shares are relative weights;
+/// at the default volume every region has about 4 posts a minute or more in local daytime, enough for a regional
+/// drop to be told from chance within minutes (Kachin, where the shutdown is injected, a little more).
+/// </summary>
 internal sealed class RegionDef
 {
     public required string Country { get; init; }
@@ -75,23 +79,23 @@ internal static class ElectionDay
             Places = ["Yangon", "Hlaing", "Insein"], PlacesMy = ["ရန်ကုန်", "လှိုင်", "အင်းစိန်"] },
         new() { Country = "MM", CountryIndex = 0, Name = "Mandalay", Share = 0.08, HateRate = 0.015, UtcOffsetMinutes = 390, Langs = MyEn, LangWeights = [0.88, 0.12],
             Places = ["Mandalay", "Pyin Oo Lwin"], PlacesMy = ["မန္တလေး", "ပြင်ဦးလွင်"] },
-        new() { Country = "MM", CountryIndex = 0, Name = "Shan", Share = 0.07, HateRate = 0.012, UtcOffsetMinutes = 390, Langs = MyEn, LangWeights = [0.9, 0.1],
+        new() { Country = "MM", CountryIndex = 0, Name = "Shan", Share = 0.08, HateRate = 0.012, UtcOffsetMinutes = 390, Langs = MyEn, LangWeights = [0.9, 0.1],
             Places = ["Taunggyi", "Lashio"], PlacesMy = ["တောင်ကြီး", "လားရှိုး"] },
-        new() { Country = "MM", CountryIndex = 0, Name = "Kachin", Share = 0.07, HateRate = 0.01, UtcOffsetMinutes = 390, Langs = MyEn, LangWeights = [0.9, 0.1],
+        new() { Country = "MM", CountryIndex = 0, Name = "Kachin", Share = 0.10, HateRate = 0.01, UtcOffsetMinutes = 390, Langs = MyEn, LangWeights = [0.9, 0.1],
             Places = ["Myitkyina", "Bhamo"], PlacesMy = ["မြစ်ကြီးနား", "ဗန်းမော်"] },
         new() { Country = "LK", CountryIndex = 1, Name = "Western", Share = 0.11, HateRate = 0.012, UtcOffsetMinutes = 330, Langs = SiTaEn, LangWeights = [0.6, 0.1, 0.3],
             Places = ["Colombo", "Gampaha"], PlacesSi = ["කොළඹ", "ගම්පහ"], PlacesTa = ["கொழும்பு", "கம்பஹா"] },
-        new() { Country = "LK", CountryIndex = 1, Name = "Northern", Share = 0.07, HateRate = 0.012, UtcOffsetMinutes = 330, Langs = SiTaEn, LangWeights = [0.05, 0.8, 0.15],
+        new() { Country = "LK", CountryIndex = 1, Name = "Northern", Share = 0.08, HateRate = 0.012, UtcOffsetMinutes = 330, Langs = SiTaEn, LangWeights = [0.05, 0.8, 0.15],
             Places = ["Jaffna", "Kilinochchi"], PlacesSi = ["යාපනය", "කිලිනොච්චිය"], PlacesTa = ["யாழ்ப்பாணம்", "கிளிநொச்சி"] },
         new() { Country = "LK", CountryIndex = 1, Name = "Eastern", Share = 0.08, HateRate = 0.025, UtcOffsetMinutes = 330, Langs = SiTaEn, LangWeights = [0.3, 0.45, 0.25],
             Places = ["Batticaloa", "Ampara", "Trincomalee"], PlacesSi = ["මඩකලපුව", "අම්පාර", "ත්‍රිකුණාමලය"], PlacesTa = ["மட்டக்களப்பு", "அம்பாறை", "திருகோணமலை"] },
         new() { Country = "KE", CountryIndex = 2, Name = "Nairobi", Share = 0.11, HateRate = 0.02, UtcOffsetMinutes = 180, Langs = SwEn, LangWeights = [0.5, 0.5],
             Places = ["Nairobi", "Kibera", "Westlands", "Eastleigh"] },
-        new() { Country = "KE", CountryIndex = 2, Name = "Mombasa", Share = 0.07, HateRate = 0.015, UtcOffsetMinutes = 180, Langs = SwEn, LangWeights = [0.65, 0.35],
+        new() { Country = "KE", CountryIndex = 2, Name = "Mombasa", Share = 0.08, HateRate = 0.015, UtcOffsetMinutes = 180, Langs = SwEn, LangWeights = [0.65, 0.35],
             Places = ["Mombasa", "Likoni", "Nyali"] },
-        new() { Country = "KE", CountryIndex = 2, Name = "Kisumu", Share = 0.07, HateRate = 0.015, UtcOffsetMinutes = 180, Langs = SwEn, LangWeights = [0.6, 0.4],
+        new() { Country = "KE", CountryIndex = 2, Name = "Kisumu", Share = 0.08, HateRate = 0.015, UtcOffsetMinutes = 180, Langs = SwEn, LangWeights = [0.6, 0.4],
             Places = ["Kisumu", "Kondele"] },
-        new() { Country = "KE", CountryIndex = 2, Name = "Rift Valley", Share = 0.07, HateRate = 0.025, UtcOffsetMinutes = 180, Langs = SwEn, LangWeights = [0.6, 0.4],
+        new() { Country = "KE", CountryIndex = 2, Name = "Rift Valley", Share = 0.08, HateRate = 0.025, UtcOffsetMinutes = 180, Langs = SwEn, LangWeights = [0.6, 0.4],
             Places = ["Nakuru", "Eldoret"] },
     ];
 

@@ -8,7 +8,16 @@ internal struct SimRandom
 {
     private ulong _state;
 
-    public SimRandom(ulong seed) => _state = seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E019UL;
+    // The seed is scrambled first: SplitMix64 steps its state by a fixed increment, so seeding with a multiple of that
+    // increment (seed * gamma) made seed n + 1 the stream of seed n shifted by one draw.
+    public SimRandom(ulong seed) => _state = Scramble(seed ^ 0x632BE59BD9B4E019UL);
+
+    private static ulong Scramble(ulong z)
+    {
+        z = (z ^ (z >> 33)) * 0xFF51AFD7ED558CCDUL;
+        z = (z ^ (z >> 33)) * 0xC4CEB9FE1A85EC53UL;
+        return z ^ (z >> 33);
+    }
 
     public ulong NextU64()
     {

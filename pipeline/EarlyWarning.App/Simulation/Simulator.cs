@@ -364,8 +364,9 @@ public sealed class Simulator
             for (var i = 0; i < ordinary; i++)
             {
                 var r = _rng.Weighted(shares);
-                // Log-normal followers: median ~150, a long tail, capped below the influential range.
-                var followers = (int)Math.Clamp(Math.Exp(Math.Log(150) + 1.4 * _rng.Normal()), 0, 40_000);
+                // Log-normal followers: median ~150, a long tail, capped below the influential range (10k, where the
+                // alert rules treat an account as influential; influencers here have 50k or more).
+                var followers = (int)Math.Clamp(Math.Exp(Math.Log(150) + 1.4 * _rng.Normal()), 0, 9_000);
                 pools[r].Add(Add((short)r, AccountType.Ordinary, followers, Handle(regions[r].CountryIndex, false)));
             }
             _pool = pools.Select(p => p.ToArray()).ToArray();
@@ -576,18 +577,21 @@ public sealed class Simulator
             int[] perHour = [6, 14, 24, 30];
             var luo = GroupIndex("luo");
             var sb = new StringBuilder(160);
-            for (var h = 0; h < perHour.Length; h++)
+            void Post(int time, int account)
             {
-                for (var j = 0; j < perHour[h]; j++)
-                {
-                    var account = candidates[_rng.Next(candidates.Count)];
-                    var region = _accounts[account].Region;
-                    sb.Clear();
-                    Fill(sb, _rng.Pick(Phrasebook.EmergingBodies), ref _rng, ElectionDay.Regions[region].Places,
-                        Phrasebook.Identity(Lang.Sw, "KE", "luo"), null, null, null, Phrasebook.EmergingTerm);
-                    AddPlan(EmergingOnset + h * 3600 + _rng.Next(3600), account, region, Lang.Sw, PostKind.Emerging, luo, Emerging, sb.ToString());
-                }
+                var region = _accounts[account].Region;
+                sb.Clear();
+                Fill(sb, _rng.Pick(Phrasebook.EmergingBodies), ref _rng, ElectionDay.Regions[region].Places,
+                    Phrasebook.Identity(Lang.Sw, "KE", "luo"), null, null, null, Phrasebook.EmergingTerm);
+                AddPlan(time, account, region, Lang.Sw, PostKind.Emerging, luo, Emerging, sb.ToString());
             }
+            // The coinage catches on: a first post at the onset, picked up by a dozen accounts over the next five
+            // minutes (each writing it in their own sentence), then a use that grows over four hours.
+            Post(EmergingOnset, candidates[0]);
+            for (var j = 1; j < 12; j++) Post(EmergingOnset + 10 + _rng.Next(290), candidates[j]);
+            for (var h = 0; h < perHour.Length; h++)
+                for (var j = 0; j < perHour[h]; j++)
+                    Post(EmergingOnset + h * 3600 + _rng.Next(3600), candidates[_rng.Next(candidates.Count)]);
         }
 
         private void PlanClusterBackground()
@@ -639,9 +643,13 @@ public sealed class Simulator
             var region = ElectionDay.Regions[r];
             var c = region.CountryIndex;
             var inf = _influencersByRegion[r];
-            var account = inf.Length > 0 && _rng.Chance(0.02) ? _rng.Pick(inf) : PickFromPool(r, true);
+            var influential = inf.Length > 0 && _rng.Chance(0.02);
+            var account = influential ? _rng.Pick(inf) : PickFromPool(r, true);
             var lang = PickLang(region);
             var u = _rng.NextDouble();
+            // Influential accounts (outlets, public figures) write no hate in the background: their one call to
+            // violence is an injected incident, so the ground truth holds every influential incitement there is.
+            if (influential && u < region.HateRate + OffensiveRate) u = region.HateRate + OffensiveRate + _rng.NextDouble() * (1 - region.HateRate - OffensiveRate);
             PostKind kind;
             sbyte target = -1;
             if (u < region.HateRate)
@@ -709,7 +717,12 @@ public sealed class Simulator
                     else
                     {
                         p.Ref = ring[_rng.Next(n)];
-                        if (p.Link == LinkKind.Repost)
+                        if (p.Link == LinkKind.Repost && Accounts[p.Account].Type == AccountType.Influential && plans[p.Ref].Kind is not (PostKind.Neutral or PostKind.Identity))
+                        {
+                            // Influential accounts do not amplify background hate (see PlanBackgroundPost): a reply instead.
+                            p.Link = LinkKind.Reply;
+                        }
+                        else if (p.Link == LinkKind.Repost)
                         {
                             // A repost carries the original's text, so it is what the original was.
                             ref readonly var o = ref plans[p.Ref];

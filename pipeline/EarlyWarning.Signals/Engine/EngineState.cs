@@ -84,6 +84,26 @@ internal sealed class TermTracker
     public List<string> Accounts = [];
     public List<EvidencePost> Evidence = [];
     public long LastTouched;
+    /// <summary>Minute of the first flagged use of the current burst (after a gap of a whole window).</summary>
+    public long BurstStart = long.MinValue;
+    /// <summary>Uses of the term in any post of the country during the lookback before <see cref="BurstStart"/>.</summary>
+    public int BurstPrior;
+}
+
+/// <summary>
+/// The all-post vocabulary of one country: token hash → (last minute used &lt;&lt; 20 | uses in the current run), where a
+/// run is a sequence of uses without a gap longer than the lookback. Packed in one long so that it stays small and
+/// checkpoints as plain JSON.
+/// </summary>
+internal sealed class Vocabulary
+{
+    public const int UseBits = 20;
+    public const long MaxUses = (1L << UseBits) - 1;
+    public Dictionary<ulong, long> Tokens = [];
+
+    public static long LastMinute(long packed) => packed >> UseBits;
+
+    public static int Uses(long packed) => (int)(packed & MaxUses);
 }
 
 /// <summary>A 5-minute dashboard aggregate.</summary>
@@ -110,6 +130,10 @@ public sealed class SignalEngineStats
     public long Unclassified { get; set; }
     public long SeriesEvicted { get; set; }
     public long TermsEvicted { get; set; }
+    /// <summary>Token hashes dropped from the all-post vocabulary at its bound (such a token may look new again).</summary>
+    public long VocabularyEvicted { get; set; }
+    /// <summary>Flagged reposts not counted as uses of their terms (a repost repeats, it does not adopt a word).</summary>
+    public long RepostsSkippedForTerms { get; set; }
     public long SignalsRaised { get; set; }
     public long AlertsOpened { get; set; }
     /// <summary>Minutes in which every region fell silent together: a gap in the source, not a regional drop.</summary>
@@ -131,6 +155,8 @@ internal sealed class EngineState
     public Dictionary<string, TrafficSeries> Traffic = new(StringComparer.Ordinal);
     public Dictionary<string, TermTracker> Terms = new(StringComparer.Ordinal);
     public HashSet<string> KnownTerms = new(StringComparer.Ordinal);
+    public Dictionary<string, Vocabulary> Vocabularies = new(StringComparer.Ordinal);
+    public long VocabularyPosts;
     public Dictionary<string, AggregateEntry> Aggregates = new(StringComparer.Ordinal);
     public Dictionary<string, List<EvidencePost>> OrdinaryIncitement = new(StringComparer.Ordinal);
     public Dictionary<string, Alert> Open = new(StringComparer.Ordinal);

@@ -20,6 +20,7 @@ public sealed class SignalEngine
     private static readonly JsonSerializerOptions Json = new() { IncludeFields = true };
     private const int MaxRecent = 200;
     private const int ExcerptLength = 140;
+    private const int DropRecentMinutes = 30;
 
     private readonly SignalOptions _o;
     private readonly AlertRules _rules;
@@ -75,8 +76,15 @@ public sealed class SignalEngine
         var target = d?.Target ?? "";
         AddAggregate(t, country, region, target, d?.Label ?? Labels.None);
         AddTraffic(minute, country, region);
-        if (d is null) return;
+        if (d is not null) ObserveDecision(e, d, minute, country, region);
+        // After the term check, so that a post is never its own "prior use".
+        AddVocabulary(e, country, minute);
+    }
 
+    private void ObserveDecision(PostEnvelope e, Decision d, long minute, string country, string region)
+    {
+        var p = e.Post;
+        var target = d.Target ?? "";
         foreach (var term in d.Terms) AddKnownTerm(term);
         if (!d.IsFlagged) return;
         var hateful = d.Label == Labels.Hate || d.Incitement >= _o.IncitementMin || d.Dehumanisation >= _o.IncitementMin;
@@ -93,7 +101,11 @@ public sealed class SignalEngine
         };
         if (hateful) ObserveHateful(ev, p, country, region, target);
         if (ev.Incite && d.Target is not null) ObserveIncitement(ev, p, country, region, d.Target);
-        if (e.Tokens is { Length: > 0 } tokens) ObserveTerms(ev, p, country, target, p.Lang ?? "", tokens);
+        if (e.Tokens is { Length: > 0 } tokens)
+        {
+            if (p.RepostOf is null) ObserveTerms(ev, p, country, target, p.Lang ?? "", tokens);
+            else _st.Stats.RepostsSkippedForTerms++;
+        }
     }
 
     /// <summary>Takes a signal from another stage (e.g. <c>coordinated_campaign</c>) and applies the alert rules to it.</summary>
@@ -228,6 +240,7 @@ public sealed class SignalEngine
         var stale = _st.Terms.Where(kv => kv.Value.LastTouched < horizon).Select(kv => kv.Key).ToList();
         foreach (var k in stale) _st.Terms.Remove(k);
         _st.Stats.TermsEvicted += stale.Count;
+        EvictVocabulary(m);
         var ordinaryHorizon = m - 60;
         foreach (var k in _st.OrdinaryIncitement.Where(kv => kv.Value.Count == 0 || kv.Value[^1].Minute < ordinaryHorizon).Select(kv => kv.Key).ToList())
             _st.OrdinaryIncitement.Remove(k);
@@ -318,25 +331,34 @@ public sealed class SignalEngine
     private void CheckDrops(long clock)
     {
         var st = _st;
-        var d = _o.DropWindowMinutes;
-        var from = clock - d;
-        var to = clock - 1;
-        var time = DateTimeOffset.FromUnixTimeSeconds(from * 60);
         double totalObs = 0, totalExp = 0;
-        var rows = new List<(string Key, TrafficSeries S, long Obs, double Exp)>();
+        var rows = new List<(string Key, TrafficSeries S, long Obs, double Exp, int Window)>();
         foreach (var (key, s) in st.Traffic)
         {
             if (s.Baseline.LevelN < _o.DropWarmupMinutes) continue;
-            var obs = s.Ring.Sum(from, to);
-            var exp = s.Baseline.LowerExpected(time, _o.MinCellObs) * d;
+            // The expected rate just before the window (a quiet hour is not a shutdown: the smaller of level and season).
+            var rate = s.Baseline.LowerExpected(DateTimeOffset.FromUnixTimeSeconds((clock - 1) * 60), _o.MinCellObs);
+            if (!s.InDrop)
+            {
+                // Also no more than the last half hour's own rate before the window: the level lags a falling evening.
+                var w0 = (int)Math.Clamp(Math.Ceiling(_o.DropMinExpected / Math.Max(rate, 1e-9)), _o.DropMinWindowMinutes, _o.DropMaxWindowMinutes);
+                var recent = s.Ring.Sum(clock - w0 - DropRecentMinutes, clock - w0 - 1) / (double)DropRecentMinutes;
+                rate = Math.Min(rate, recent);
+            }
+            if (rate * _o.DropMaxWindowMinutes < _o.DropMinExpected) { s.InDrop = false; continue; }
+            // The shortest window that is expected to hold enough posts for the test to have power.
+            var w = (int)Math.Clamp(Math.Ceiling(_o.DropMinExpected / rate), _o.DropMinWindowMinutes, _o.DropMaxWindowMinutes);
+            var obs = s.Ring.Sum(clock - w, clock - 1);
+            var exp = rate * w;
             totalObs += obs;
             totalExp += exp;
-            rows.Add((key, s, obs, exp));
+            rows.Add((key, s, obs, exp, w));
         }
         rows.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        foreach (var (key, s, obs, exp) in rows)
+        foreach (var (key, s, obs, exp, d) in rows)
         {
-            var dropping = s.Region.Length + s.Country.Length > 0 && exp >= _o.DropMinExpected && obs <= _o.DropMaxRatio * exp;
+            var from = clock - d;
+            var dropping = s.Region.Length + s.Country.Length > 0 && obs <= _o.DropMaxRatio * exp;
             double score = 0;
             if (dropping)
             {
@@ -502,13 +524,68 @@ public sealed class SignalEngine
                 if (part.Length >= 3) _st.KnownTerms.Add(part);
     }
 
+    private void AddVocabulary(PostEnvelope e, string country, long minute)
+    {
+        var hashes = e.TokenHashes;
+        if (hashes is null && e.Tokens is { } tokens)
+        {
+            hashes = new ulong[tokens.Length];
+            for (var i = 0; i < tokens.Length; i++) hashes[i] = TokenHash.Of(tokens[i]);
+        }
+        if (hashes is null || hashes.Length == 0) return;
+        var st = _st;
+        if (!st.Vocabularies.TryGetValue(country, out var v))
+        {
+            v = new Vocabulary();
+            st.Vocabularies[country] = v;
+        }
+        st.VocabularyPosts++;
+        var lookback = _o.TermLookbackHours * 60L;
+        foreach (var h in hashes)
+        {
+            v.Tokens.TryGetValue(h, out var packed);
+            var last = Vocabulary.LastMinute(packed);
+            // A token unused for the whole lookback starts a new run (it is "absent" again).
+            var uses = packed == 0 || last < minute - lookback ? 0 : Vocabulary.Uses(packed);
+            v.Tokens[h] = (Math.Max(last, minute) << Vocabulary.UseBits) | Math.Min(uses + 1, Vocabulary.MaxUses);
+        }
+    }
+
+    /// <summary>Uses of a token in any post of the country in its current run, as of <paramref name="minute"/>.</summary>
+    private int PriorUses(string country, ulong hash, long minute)
+    {
+        if (!_st.Vocabularies.TryGetValue(country, out var v) || !v.Tokens.TryGetValue(hash, out var packed)) return 0;
+        return Vocabulary.LastMinute(packed) < minute - _o.TermLookbackHours * 60L ? 0 : Vocabulary.Uses(packed);
+    }
+
+    /// <summary>Drops tokens unused for the whole lookback (exact: they would count as absent anyway), then enforces the bound.</summary>
+    private void EvictVocabulary(long m)
+    {
+        var horizon = m - _o.TermLookbackHours * 60L;
+        long total = 0;
+        foreach (var v in _st.Vocabularies.Values)
+        {
+            var old = v.Tokens.Where(kv => Vocabulary.LastMinute(kv.Value) < horizon).Select(kv => kv.Key).ToList();
+            foreach (var k in old) v.Tokens.Remove(k);
+            total += v.Tokens.Count;
+        }
+        if (total <= _o.MaxVocabulary) return;
+        var excess = total - _o.MaxVocabulary + _o.MaxVocabulary / 10;
+        var victims = _st.Vocabularies.SelectMany(c => c.Value.Tokens.Select(kv => (Country: c.Key, kv.Key, Last: Vocabulary.LastMinute(kv.Value))))
+            .OrderBy(x => x.Last).ThenBy(x => x.Country, StringComparer.Ordinal).ThenBy(x => x.Key).Take((int)Math.Min(excess, int.MaxValue)).ToList();
+        foreach (var x in victims) _st.Vocabularies[x.Country].Tokens.Remove(x.Key);
+        _st.Stats.VocabularyEvicted += victims.Count;
+    }
+
     private void ObserveTerms(EvidencePost ev, Post p, string country, string target, string lang, string[] tokens)
     {
         var st = _st;
-        var clock = st.ClockMinute;
-        var windowStart = clock - _o.TermWindowMinutes + 1;
+        var clock = Math.Max(st.ClockMinute, ev.Minute);
+        var w = _o.TermWindowMinutes;
+        var windowStart = clock - w + 1;
         var horizon = windowStart - _o.TermLookbackHours * 60L;
         var warm = st.MaxEventSec - st.FirstEventSec >= (long)_o.TermWarmup.TotalSeconds;
+        var haveVocabulary = st.VocabularyPosts > 0;
         foreach (var raw in tokens)
         {
             if (string.IsNullOrEmpty(raw) || raw.Length < _o.TermMinLength || IsNumber(raw)) continue;
@@ -523,33 +600,48 @@ public sealed class SignalEngine
                 if (!st.Terms.ContainsKey(key)) st.Terms[key] = tr;
             }
             tr.LastTouched = Math.Max(tr.LastTouched, ev.Minute);
+            var lastUse = tr.Minutes.Count > 0 ? tr.Minutes[^1] : long.MinValue;
+            if (tr.BurstStart == long.MinValue || lastUse < ev.Minute - w)
+            {
+                // A new burst: how present was the term in ALL posts of the country before it?
+                tr.BurstStart = ev.Minute;
+                tr.BurstPrior = haveVocabulary ? PriorUses(country, TokenHash.Of(raw), ev.Minute) : 0;
+            }
             var drop = 0;
             while (drop < tr.Minutes.Count && tr.Minutes[drop] < horizon) drop++;
             if (drop > 0) { tr.Minutes.RemoveRange(0, drop); tr.Accounts.RemoveRange(0, drop); }
             tr.Minutes.Add(ev.Minute);
             tr.Accounts.Add(ev.Account);
             tr.Evidence.RemoveAll(x => x.Minute < windowStart);
-            var inWindow = 0;
-            for (var i = tr.Minutes.Count - 1; i >= 0 && tr.Minutes[i] >= windowStart; i--) inWindow++;
-            if (inWindow >= 5 && tr.Evidence.Count < 10)
+            if (tr.Evidence.Count < 10)
                 tr.Evidence.Add(new EvidencePost
                 {
                     Id = ev.Id, Account = ev.Account, Followers = ev.Followers, Minute = ev.Minute, Hate = ev.Hate,
                     Incite = ev.Incite, Dehum = ev.Dehum, Terms = [tok], Excerpt = tr.Evidence.Count < 3 ? Excerpt(p.Text) : null,
                 });
+            var inWindow = 0;
+            for (var i = tr.Minutes.Count - 1; i >= 0 && tr.Minutes[i] >= windowStart; i--) inWindow++;
             if (!warm || inWindow < _o.TermMinUses) continue;
-            var prior = tr.Minutes.Count - inWindow;
+            // Novel only against a vocabulary that had the whole warm-up to fill, and only while the burst is young.
+            if (tr.BurstStart * 60 < st.FirstEventSec + (long)_o.TermWarmup.TotalSeconds || tr.BurstStart < clock - (long)_o.TermMaxBurstAge.TotalMinutes) continue;
+            // Without a vocabulary (no token hashes from the text stage) novelty falls back to flagged posts alone.
+            var prior = haveVocabulary ? tr.BurstPrior : tr.Minutes.Count - inWindow;
             if (prior > _o.TermMaxPriorUses) continue;
             var accounts = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = tr.Minutes.Count - inWindow; i < tr.Minutes.Count; i++) accounts.Add(tr.Accounts[i]);
-            if (accounts.Count < _o.TermMinAccounts) continue;
+            var minutes = new HashSet<long>();
+            for (var i = tr.Minutes.Count - inWindow; i < tr.Minutes.Count; i++)
+            {
+                accounts.Add(tr.Accounts[i]);
+                minutes.Add(tr.Minutes[i]);
+            }
+            if (accounts.Count < _o.TermMinAccounts || minutes.Count < _o.TermMinMinutes) continue;
 
             st.Stats.SignalsRaised++;
             var expected = Math.Max(0.5, prior * (double)_o.TermWindowMinutes / (_o.TermLookbackHours * 60.0));
             var score = Tails.Score(Tails.PoissonLogUpper(inWindow, expected));
             var f = Measure(tr.Evidence) with { Accounts = accounts.Count, Posts = inWindow };
             // The alert window is the recent part of the burst, so that a burst seen late still fits one 30-minute alert.
-            var first = Math.Max(tr.Minutes[tr.Minutes.Count - inWindow], clock - 9);
+            var first = tr.Minutes[tr.Minutes.Count - inWindow];
             var signal = new Signal
             {
                 Kind = AlertKinds.EmergingTerm,
@@ -567,7 +659,7 @@ public sealed class SignalEngine
             var about = target.Length == 0 ? "" : " about " + GroupName(target);
             var langText = lang.Length == 0 ? "" : " (language " + lang + ")";
             var text = string.Create(CultureInfo.InvariantCulture,
-                $"A term that is not in the lexicon (see scope) appeared in {inWindow} flagged posts by {accounts.Count} accounts in the last hour{about}{Place(null, country, " in")}{langText}, after being almost absent; a language expert should review it.");
+                $"A term that is not in the lexicon (see scope) appeared in {inWindow} flagged posts by {accounts.Count} accounts in {w} minutes{about}{Place(null, country, " in")}{langText}, after being almost absent; a language expert should review it.");
             var severity = Rabat.Rate(f) switch { Core.Alerts.Severity.Critical => Core.Alerts.Severity.High, var x => x };
             _rules.Apply(st, signal, severity, text, DateTimeOffset.FromUnixTimeSeconds(st.MaxEventSec));
         }

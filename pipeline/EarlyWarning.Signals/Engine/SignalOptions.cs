@@ -38,10 +38,18 @@ public sealed record SignalOptions
     public TimeSpan MaxBaselineFreeze { get; init; } = TimeSpan.FromHours(2);
 
     // --- volume_drop ---
-    public int DropWindowMinutes { get; init; } = 4;
-    public double DropMaxRatio { get; init; } = 0.2;
-    public double DropMinExpected { get; init; } = 20;
-    public double DropThreshold { get; init; } = 4;
+    // The window is sized to the region's expected rate: the fewest minutes (within [min, max]) that hold
+    // DropMinExpected posts, so a busy region is tested on a short window (fast) and a quiet one on a longer one.
+    /// <summary>Shortest window of the drop test, in minutes.</summary>
+    public int DropMinWindowMinutes { get; init; } = 2;
+    /// <summary>Longest window of the drop test; a region too quiet to expect <see cref="DropMinExpected"/> posts in it is not tested.</summary>
+    public int DropMaxWindowMinutes { get; init; } = 8;
+    /// <summary>Observed at most this share of the expected count (besides being significant).</summary>
+    public double DropMaxRatio { get; init; } = 0.25;
+    /// <summary>Posts the window must be expected to hold (at p 1e-5 the Poisson test needs ~15 to pass with a stray post or two).</summary>
+    public double DropMinExpected { get; init; } = 15;
+    /// <summary>Minimum <c>-log10 p</c> of the Poisson lower tail.</summary>
+    public double DropThreshold { get; init; } = 5;
     public int DropWarmupMinutes { get; init; } = 60;
 
     // --- incitement ---
@@ -49,14 +57,29 @@ public sealed record SignalOptions
     public int InfluentialFollowers { get; init; } = 10_000;
 
     // --- emerging_term ---
-    public int TermWindowMinutes { get; init; } = 60;
-    public int TermMinUses { get; init; } = 15;
-    public int TermMinAccounts { get; init; } = 8;
+    // A term is emerging when it was (almost) absent from ALL posts of the country for TermLookbackHours before its
+    // burst began, and then is written (not reposted) in flagged posts by many distinct accounts, sustained over
+    // several minutes (a burst inside one or two minutes is a coordinated copy, which coordination detection reports).
+    /// <summary>Window of the burst test, in minutes.</summary>
+    public int TermWindowMinutes { get; init; } = 10;
+    /// <summary>Flagged uses in the window.</summary>
+    public int TermMinUses { get; init; } = 6;
+    /// <summary>Distinct accounts among those uses.</summary>
+    public int TermMinAccounts { get; init; } = 5;
+    /// <summary>Distinct minutes among those uses.</summary>
+    public int TermMinMinutes { get; init; } = 3;
+    /// <summary>How far back "absent" reaches.</summary>
     public int TermLookbackHours { get; init; } = 6;
+    /// <summary>Uses in any post of the country during the lookback that still count as absent.</summary>
     public int TermMaxPriorUses { get; init; } = 2;
+    /// <summary>No emerging-term alert before the vocabulary has seen this much of the stream.</summary>
     public TimeSpan TermWarmup { get; init; } = TimeSpan.FromHours(6);
+    /// <summary>A burst older than this is an established term, no longer emerging.</summary>
+    public TimeSpan TermMaxBurstAge { get; init; } = TimeSpan.FromHours(2);
     public int MaxTerms { get; init; } = 100_000;
-    public int TermMinLength { get; init; } = 2;
+    /// <summary>Bound on the all-post vocabulary (token hashes per country); the least recently used go first.</summary>
+    public int MaxVocabulary { get; init; } = 1_000_000;
+    public int TermMinLength { get; init; } = 3;
 
     // --- alert rules ---
     public TimeSpan MaxAlertWindow { get; init; } = TimeSpan.FromMinutes(30);
