@@ -11,12 +11,16 @@ mkdir -p "$results"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Browser tests need Debian's Chromium; install it when missing (root on CI and dev machines; sudo otherwise).
-if [ -d tests/EarlyWarning.Browser.Tests ] && ! command -v chromium >/dev/null 2>&1; then
-  echo "installing chromium (Debian package) for the browser tests"
+# System packages the tests use: Debian's Chromium (browser tests, driven by Playwright) and aiosmtpd (a real SMTP
+# server on 127.0.0.1 for the email channel). Installed only when missing; root on CI and dev machines, sudo otherwise.
+need=()
+[ -d tests/EarlyWarning.Browser.Tests ] && ! command -v chromium >/dev/null 2>&1 && need+=(chromium)
+/usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing Debian packages for the tests: ${need[*]}"
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-    || { echo "could not install chromium"; exit 1; }
+  $sudo_cmd apt-get update -qq && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
+    || { echo "could not install ${need[*]}"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 echo "building (Release, warnings as errors)"

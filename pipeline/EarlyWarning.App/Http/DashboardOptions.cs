@@ -29,6 +29,9 @@ public sealed class DashboardOptions
 
     /// <summary>Lowest level of ASP.NET Core's own log messages written to the console.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>Atom and CAP feeds; by default they share the dashboard's API keys.</summary>
+    public FeedOptions? Feeds { get; init; }
 }
 
 /// <summary>What an API key may do: viewers read, analysts also change alert status and give feedback.</summary>

@@ -69,6 +69,13 @@ public sealed class DashboardServer : IAsyncDisposable
         app.UseResponseCompression();
         MapStatic(app, options.WebRoot);
         api.Map(app);
+        var feeds = options.Feeds ?? new FeedOptions();
+        if (keys is not null && feeds.ApiKeys is null) feeds = new FeedOptions
+        {
+            PublicBaseUrl = feeds.PublicBaseUrl, Cap = feeds.Cap, Title = feeds.Title, DefaultLimit = feeds.DefaultLimit,
+            MaxLimit = feeds.MaxLimit, ApiKeys = [.. keys.Select(k => k.Key)],
+        };
+        app.MapAlertFeeds(store, feeds);
 
         try
         {
