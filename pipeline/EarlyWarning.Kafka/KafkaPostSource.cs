@@ -34,6 +34,8 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
     private readonly Dictionary<string, int> _partitionBySource = new(StringComparer.Ordinal);
     private readonly Dictionary<int, string> _sourceByPartition = [];
     private readonly Dictionary<int, long> _endOffsets = [];
+    /// <summary>Per partition, the offset after the last message handed to the reader in this process (any assignment).</summary>
+    private readonly Dictionary<int, long> _handedOn = [];
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _loopExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Meter _meter;
@@ -42,6 +44,7 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
     private bool _closing;
     private bool _disposed;
     private volatile bool _assignmentChanged;
+    private long _assignmentVersion;
     private long _ignoredAcks, _storedAcks, _revoked, _lost, _errors, _read, _pauses;
 
     public KafkaPostSource(KafkaSourceOptions options)
@@ -147,6 +150,35 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
                 Interlocked.Increment(ref _read);
                 yield return message;
             }
+        }
+    }
+
+    /// <summary>
+    /// Starts the consumer (once) and gives the raw buffer, for readers that merge partitions themselves and must wait
+    /// with a timeout. Messages taken here count as read. Use either this or <see cref="ReadAsync"/>, not both.
+    /// </summary>
+    public ChannelReader<RawMessage> OpenReader()
+    {
+        Start();
+        return _reader ??= new CountingReader(_buffer.Reader, this);
+    }
+
+    /// <summary>Changes whenever partitions are assigned or removed (cheap to poll).</summary>
+    public long AssignmentVersion => Interlocked.Read(ref _assignmentVersion);
+
+    /// <summary>
+    /// True when <paramref name="partition"/> is assigned and the consumer saw its end (partition EOF, or the end offset
+    /// seen at start with <see cref="KafkaSourceOptions.UntilEnd"/>) after handing the reader the message at
+    /// <paramref name="lastReceived"/> (-1 when the reader received none from it): nothing more of it is on its way now.
+    /// </summary>
+    public bool IsCaughtUp(int partition, long lastReceived)
+    {
+        lock (_gate)
+        {
+            if (!_assigned.TryGetValue(partition, out var s)) return true;
+            if (s.CaughtUpAfter is { } after) return after < 0 || lastReceived >= after;
+            if (_options.UntilEnd && s.AtEnd) return s.NextOffset < 0 || lastReceived >= s.NextOffset - 1;
+            return false;
         }
     }
 
@@ -355,7 +387,11 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
         if (result.IsPartitionEOF)
         {
             lock (_gate)
-                if (_assigned.TryGetValue(partition, out var s)) s.AtEnd = true;
+                if (_assigned.TryGetValue(partition, out var s))
+                {
+                    s.AtEnd = true;
+                    s.CaughtUpAfter = s.NextOffset - 1;
+                }
             return;
         }
         var offset = result.Offset.Value;
@@ -367,14 +403,33 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
             {
                 if (s.FirstOffset < 0) s.FirstOffset = offset;
                 s.NextOffset = offset + 1;
+                s.CaughtUpAfter = null;
                 if (s.NextOffset >= EndOf(partition)) s.AtEnd = true;
             }
+            _handedOn[partition] = offset + 1;
         }
         var message = new RawMessage(result.Message.Value ?? [], new SourcePosition(source, offset));
         if (overflow.Count > 0 || !_buffer.Writer.TryWrite(message)) overflow.Enqueue(message);
     }
 
     private Task<bool>? _spaceWaiter;
+    private CountingReader? _reader;
+
+    private sealed class CountingReader(ChannelReader<RawMessage> inner, KafkaPostSource owner) : ChannelReader<RawMessage>
+    {
+        public override Task Completion => inner.Completion;
+        public override bool CanCount => inner.CanCount;
+        public override int Count => inner.Count;
+
+        public override bool TryRead(out RawMessage item)
+        {
+            if (!inner.TryRead(out item)) return false;
+            Interlocked.Increment(ref owner._read);
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
+    }
 
     /// <summary>Blocks the consumer thread until the buffer has room or the timeout passes (one waiter reused across calls).</summary>
     private bool WaitForSpace(TimeSpan timeout)
@@ -407,19 +462,40 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
         return name;
     }
 
-    private void OnAssigned(List<TopicPartition> parts)
+    private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> parts)
     {
+        var start = new List<TopicPartitionOffset>(parts.Count);
         lock (_gate)
         {
             foreach (var tp in parts)
             {
+                start.Add(new TopicPartitionOffset(tp, StartOffsetOf(tp)));
                 if (tp.Topic != _options.Topic) continue;
                 SourceOf(tp.Partition.Value);
                 _assigned[tp.Partition.Value] = new PartitionState();
             }
         }
         _assignmentChanged = true;
-        Log($"assigned {_options.Topic} [{string.Join(',', parts.Select(p => p.Partition.Value))}]");
+        Interlocked.Increment(ref _assignmentVersion);
+        Log($"assigned {_options.Topic} [{string.Join(',', start.Select(p => $"{p.Partition.Value}@{Describe(p.Offset)}"))}]");
+        return start;
+    }
+
+    private static string Describe(Offset o) =>
+        o == Offset.Unset ? "committed" : o == Offset.Beginning ? "beginning" : o.IsSpecial ? "special" : o.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Where a newly assigned partition starts. A partition this source read from before (assigned again after a
+    /// rebalance) continues after the last message it handed on: the reader has seen those already. Otherwise the
+    /// caller's start offset (or the beginning) when <see cref="KafkaSourceOptions.StartOffsets"/> is set, else the
+    /// group's committed offset.
+    /// </summary>
+    private Offset StartOffsetOf(TopicPartition tp)
+    {
+        if (tp.Topic != _options.Topic) return Offset.Unset;
+        if (_handedOn.TryGetValue(tp.Partition.Value, out var after)) return new Offset(after);
+        if (_options.StartOffsets is not { } starts) return Offset.Unset;
+        return starts.TryGetValue(tp.Partition.Value, out var next) && next >= 0 ? new Offset(next) : Offset.Beginning;
     }
 
     private void OnRemoved(List<TopicPartitionOffset> parts, bool lost)
@@ -430,6 +506,7 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
                 if (tp.Topic == _options.Topic && _assigned.Remove(tp.Partition.Value))
                     Interlocked.Increment(ref lost ? ref _lost : ref _revoked);
         }
+        Interlocked.Increment(ref _assignmentVersion);
         Log($"{(lost ? "lost" : "revoked")} {_options.Topic} [{string.Join(',', parts.Select(p => p.Partition.Value))}]");
     }
 
@@ -483,5 +560,7 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
         public long NextOffset = -1;
         public long StoredOffset = -1;
         public bool AtEnd;
+        /// <summary>Set at partition EOF: the last offset handed to the reader before it (-2 when none was), cleared by a new message.</summary>
+        public long? CaughtUpAfter;
     }
 }

@@ -17,6 +17,13 @@ public sealed class KafkaSourceOptions
     /// <summary>How long start-up waits for metadata and watermarks.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// When set, every partition assigned to this member starts at the given next offset (partition → offset), and
+    /// partitions missing from it start at the beginning; the group's committed offsets are ignored. A pipeline whose
+    /// stateful stages restored a checkpoint sets this to the offsets that state reflects. Null: committed offsets.
+    /// </summary>
+    public IReadOnlyDictionary<int, long>? StartOffsets { get; init; }
+
     /// <summary>Extra librdkafka properties (e.g. <c>session.timeout.ms</c>); they override the defaults.</summary>
     public IReadOnlyDictionary<string, string>? Config { get; init; }
 

@@ -17,8 +17,18 @@ public sealed class PipelineOptions
     public int MaxMessageBytes { get; init; } = Core.Posts.PostDecoder.DefaultMaxBytes;
     /// <summary>How many recent posts are kept in memory so alert evidence can be stored in <c>flagged</c> mode.</summary>
     public int EvidenceCacheSize { get; init; } = 50_000;
-    /// <summary>Stateful stages checkpoint their state at most this often (wall clock) and at the end.</summary>
-    public TimeSpan StateCheckpointInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Environment variable that overrides <see cref="StateCheckpointInterval"/> (milliseconds).</summary>
+    public const string StateIntervalEnvironmentVariable = "EARLYWARNING_STATE_INTERVAL_MS";
+
+    /// <summary>
+    /// Stateful stages checkpoint their state (with the offsets it reflects) at most this often (wall clock) and at the
+    /// end. A restart replays from the last state checkpoint, so this bounds the work redone after a crash.
+    /// </summary>
+    public TimeSpan StateCheckpointInterval { get; init; } = DefaultStateInterval();
     /// <summary>Flush signals at the end of a finite source (closing every open bucket).</summary>
     public bool FlushAtEnd { get; init; } = true;
+
+    private static TimeSpan DefaultStateInterval() =>
+        int.TryParse(Environment.GetEnvironmentVariable(StateIntervalEnvironmentVariable), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromSeconds(10);
 }

@@ -23,6 +23,8 @@ public sealed class PipelineRunner
 {
     private const string SignalsStateKey = "signals";
     private const string NetworkStateKey = "network";
+    /// <summary>The offsets (source → last offset) the saved stage state reflects; written in the same transaction.</summary>
+    private const string OffsetsStateKey = "offsets";
 
     private readonly PipelineOptions _o;
     private readonly IMessageSource _source;
@@ -72,12 +74,13 @@ public sealed class PipelineRunner
     /// </summary>
     public async Task RunAsync(CancellationToken stopReading)
     {
-        var resume = await _store.GetCheckpointAsync(_source.Name).ConfigureAwait(false);
-        if (resume is not null)
-        {
-            _log.WriteLine($"resuming {_source.Name} after offset {resume}");
-            await RestoreStateAsync().ConfigureAwait(false);
-        }
+        // The stage state and the offsets it reflects were stored together; reading resumes from those offsets (not
+        // from the newer batch checkpoints), so the detectors see every post after their state exactly once. Posts
+        // between the two are stored again, idempotently, and re-derive the same alert ids.
+        var stateOffsets = await RestoreStateAsync().ConfigureAwait(false);
+        var resume = _source.ResumeFrom(stateOffsets);
+        if (resume is not null) _log.WriteLine($"resuming {_source.Name} after offset {resume}");
+        else if (stateOffsets.Count > 0) _log.WriteLine($"resuming {_source.Name} from the offsets of the stored stage state ({stateOffsets.Count} positions)");
 
         var raw = Channel.CreateBounded<RawMessage>(new BoundedChannelOptions(_o.RawChannelCapacity) { SingleReader = true, SingleWriter = true });
         var decoded = Channel.CreateBounded<WorkBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
@@ -104,7 +107,7 @@ public sealed class PipelineRunner
             }),
             Task.Run(() => DecodeAsync(raw.Reader, decoded.Writer)),
             Task.Run(() => ClassifyAsync(decoded.Reader, classified.Writer)),
-            Task.Run(() => AnalyseAsync(classified.Reader, toStore.Writer, () => sourceDrained && _source.IsFinite && _o.FlushAtEnd)),
+            Task.Run(() => AnalyseAsync(classified.Reader, toStore.Writer, () => sourceDrained && _source.IsFinite && _o.FlushAtEnd, stateOffsets)),
             Task.Run(() => StoreAsync(toStore.Reader)),
         };
         try
@@ -220,19 +223,26 @@ public sealed class PipelineRunner
         if (withStrings) e.Tokens = [.. words];
     }
 
-    private async Task AnalyseAsync(ChannelReader<WorkBatch> input, ChannelWriter<StoreBatch> output, Func<bool> flushAtEnd)
+    private async Task AnalyseAsync(ChannelReader<WorkBatch> input, ChannelWriter<StoreBatch> output, Func<bool> flushAtEnd,
+        IReadOnlyDictionary<string, long> restoredOffsets)
     {
         var evidence = new EvidenceCache(_o.EvidenceCacheSize);
         var signals = new List<Signal>();
         var alerts = new List<Alert>();
         var aggregates = new List<SeriesPoint>();
         var lastState = Stopwatch.StartNew();
-        var lastOffsets = new Dictionary<string, long>(StringComparer.Ordinal);
+        // Everything the state reflects, including positions restored and not read again in this run.
+        var lastOffsets = new Dictionary<string, long>(restoredOffsets, StringComparer.Ordinal);
         try
         {
             await foreach (var batch in input.ReadAllAsync().ConfigureAwait(false))
             {
                 var sb = new StoreBatch();
+                foreach (var (source, offset) in batch.Offsets)
+                {
+                    sb.Checkpoints[source] = offset;
+                    lastOffsets[source] = Math.Max(offset, lastOffsets.GetValueOrDefault(source, -1));
+                }
                 lock (_analysisLock)
                 {
                     foreach (var e in batch.Posts)
@@ -246,7 +256,7 @@ public sealed class PipelineRunner
                     DrainAnalysis(signals, alerts, aggregates);
                     if (lastState.Elapsed >= _o.StateCheckpointInterval)
                     {
-                        SaveState(sb);
+                        SaveState(sb, lastOffsets);
                         lastState.Restart();
                     }
                 }
@@ -254,11 +264,6 @@ public sealed class PipelineRunner
                     if (_o.StorePosts == StorePostsMode.All || e.Decision is { IsFlagged: true }) sb.Posts.Add(e);
                 AddAlerts(sb, alerts, aggregates, evidence);
                 sb.DeadLetters.AddRange(batch.DeadLetters);
-                foreach (var (source, offset) in batch.Offsets)
-                {
-                    sb.Checkpoints[source] = offset;
-                    lastOffsets[source] = offset;
-                }
                 if (batch.Posts.Count > 0) Status.SetEventTime(batch.Posts[^1].Post.CreatedAt);
                 await output.WriteAsync(sb).ConfigureAwait(false);
             }
@@ -272,10 +277,11 @@ public sealed class PipelineRunner
                     Signals.Flush();
                 }
                 DrainAnalysis(signals, alerts, aggregates);
-                SaveState(final);
+                SaveState(final, lastOffsets);
             }
+            _log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"stage state: {Status.StateSaves} checkpoints, last {Status.LastStateBytes / 1024.0:F0} KiB in {Status.LastStateSaveTime.TotalMilliseconds:F0} ms"));
             AddAlerts(final, alerts, aggregates, evidence);
-            foreach (var (source, offset) in lastOffsets) final.Checkpoints[source] = offset;
             await output.WriteAsync(final).ConfigureAwait(false);
         }
         finally { output.Complete(); }
@@ -294,22 +300,39 @@ public sealed class PipelineRunner
         Signals.Drain(alerts, aggregates);
     }
 
-    private void SaveState(StoreBatch sb)
+    /// <summary>Both stages' state and the offsets it reflects, into one batch (hence one transaction).</summary>
+    private void SaveState(StoreBatch sb, Dictionary<string, long> offsets)
     {
+        var started = Stopwatch.GetTimestamp();
         sb.State[SignalsStateKey] = Signals.SaveState();
         sb.State[NetworkStateKey] = Network.SaveState();
+        sb.State[OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets);
+        Status.RecordStateSave(Stopwatch.GetElapsedTime(started), sb.State.Values.Sum(v => (long)v.Length));
     }
 
-    private async Task RestoreStateAsync()
+    /// <summary>
+    /// Restores both stages and returns the offsets their state reflects; empty (start from the beginning, detectors
+    /// cold) when there is no complete state or it cannot be read.
+    /// </summary>
+    private async Task<Dictionary<string, long>> RestoreStateAsync()
     {
+        var offsetsBytes = await _store.GetStateAsync(OffsetsStateKey).ConfigureAwait(false);
+        if (offsetsBytes is null) return new(StringComparer.Ordinal);
         try
         {
-            if (await _store.GetStateAsync(SignalsStateKey).ConfigureAwait(false) is { } s) Signals.LoadState(s);
-            if (await _store.GetStateAsync(NetworkStateKey).ConfigureAwait(false) is { } n) Network.LoadState(n);
+            var offsets = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(offsetsBytes)
+                          ?? throw new InvalidDataException("null offsets");
+            var s = await _store.GetStateAsync(SignalsStateKey).ConfigureAwait(false) ?? throw new InvalidDataException("signals state missing");
+            var n = await _store.GetStateAsync(NetworkStateKey).ConfigureAwait(false) ?? throw new InvalidDataException("network state missing");
+            Signals.LoadState(s);
+            Network.LoadState(n);
+            return new Dictionary<string, long>(offsets, StringComparer.Ordinal);
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException or EndOfStreamException)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException or EndOfStreamException
+                                       or System.Text.Json.JsonException)
         {
-            _log.WriteLine($"stored stage state could not be restored ({ex.GetType().Name}); starting the detectors cold");
+            _log.WriteLine($"stored stage state could not be restored ({ex.GetType().Name}: {ex.Message}); reading from the beginning with cold detectors");
+            return new(StringComparer.Ordinal);
         }
     }
 

@@ -7,6 +7,7 @@ public sealed class PipelineStatus
 {
     private long _read, _decoded, _deadLettered, _classified, _flagged, _stored, _alerts, _batchesStored;
     private long _eventTimeTicks;
+    private long _stateSaves, _lastStateSaveTicks, _lastStateBytes;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly LatencyRecorder _latency = new();
 
@@ -26,6 +27,18 @@ public sealed class PipelineStatus
 
     /// <summary>Wall-clock latency from reading a post to storing its decision, in milliseconds (p50, p99).</summary>
     public (double P50, double P99, long Count) StoreLatency => _latency.Percentiles();
+
+    /// <summary>Stage-state checkpoints taken, and the last one's cost (serialisation time, bytes).</summary>
+    public long StateSaves => Interlocked.Read(ref _stateSaves);
+    public TimeSpan LastStateSaveTime => TimeSpan.FromTicks(Interlocked.Read(ref _lastStateSaveTicks));
+    public long LastStateBytes => Interlocked.Read(ref _lastStateBytes);
+
+    internal void RecordStateSave(TimeSpan took, long bytes)
+    {
+        Interlocked.Increment(ref _stateSaves);
+        Interlocked.Exchange(ref _lastStateSaveTicks, took.Ticks);
+        Interlocked.Exchange(ref _lastStateBytes, bytes);
+    }
 
     internal void AddRead(long n) => Interlocked.Add(ref _read, n);
     internal void AddDecoded(long n) => Interlocked.Add(ref _decoded, n);

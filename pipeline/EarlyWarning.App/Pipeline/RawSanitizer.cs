@@ -10,7 +10,21 @@ namespace EarlyWarning.App.Pipeline;
 /// </summary>
 public static class RawSanitizer
 {
+    /// <summary>
+    /// Never throws: a document the rewriter cannot read back (e.g. a lone surrogate in a field the decoder skipped)
+    /// is replaced by a placeholder rather than stored unsanitised; the post's decoded fields are stored anyway.
+    /// </summary>
     public static byte[] Rewrite(ReadOnlySpan<byte> json, Pseudonymizer pseudonymizer, bool coarsenGeo = true)
+    {
+        if (json.StartsWith("\uFEFF"u8)) json = json[3..];
+        try { return RewriteCore(json, pseudonymizer, coarsenGeo); }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return """{"raw_unavailable":"the original document could not be sanitised"}"""u8.ToArray();
+        }
+    }
+
+    private static byte[] RewriteCore(ReadOnlySpan<byte> json, Pseudonymizer pseudonymizer, bool coarsenGeo)
     {
         var output = new ArrayBufferWriter<byte>(json.Length + 64);
         using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

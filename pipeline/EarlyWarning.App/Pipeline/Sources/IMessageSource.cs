@@ -15,6 +15,13 @@ public interface IMessageSource
     IAsyncEnumerable<RawMessage> ReadAsync(long? resumeAfter, CancellationToken ct);
 
     /// <summary>
+    /// Called once before <see cref="ReadAsync"/> with the offsets (source name → last offset) that the restored stage
+    /// state reflects, empty when there is no state (start from the beginning). Returns the <c>resumeAfter</c> to read
+    /// with; sources with several positions (Kafka partitions) seek each one themselves and return null.
+    /// </summary>
+    long? ResumeFrom(IReadOnlyDictionary<string, long> stateOffsets) => stateOffsets.TryGetValue(Name, out var o) ? o : null;
+
+    /// <summary>
     /// Called after a store transaction holding everything up to these offsets (per source name) is durable.
     /// Sources that commit upstream (Kafka) commit here; file and simulator sources rely on the store's checkpoint.
     /// </summary>
