@@ -40,6 +40,12 @@ public sealed class PostDecoder
             reason = DeadLetterReasons.InvalidJson;
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // A string escape that is valid JSON syntax but not Unicode text (a lone surrogate such as "\ud800").
+            reason = DeadLetterReasons.InvalidJson;
+            return false;
+        }
     }
 
     private struct Fields

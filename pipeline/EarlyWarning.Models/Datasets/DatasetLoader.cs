@@ -215,7 +215,8 @@ public static class DatasetLoader
                 if (string.IsNullOrWhiteSpace(text) || label is null) { r.Skipped.Add(new SkippedRow(where, "bad_label:" + lab)); continue; }
                 r.Examples.Add(new LabeledExample(text, label) { Language = "my", Target = target, Incitement = incite, Id = lineNo.ToString(CultureInfo.InvariantCulture), OriginalLabel = lab });
             }
-            catch (JsonException) { r.Skipped.Add(new SkippedRow(where, "invalid_json")); }
+            // Lone-surrogate escapes ("\ud800") parse as JSON but cannot become strings: the reader throws InvalidOperationException.
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException) { r.Skipped.Add(new SkippedRow(where, "invalid_json")); }
         }
         return r;
     }
@@ -247,7 +248,8 @@ public static class DatasetLoader
                 if (doc.RootElement.ValueKind != JsonValueKind.Object) { r.Skipped.Add(new SkippedRow(where, "not_an_object")); continue; }
                 AddGeneric(r, where, Str(doc.RootElement, "text"), Str(doc.RootElement, "label"), Str(doc.RootElement, "lang"), Str(doc.RootElement, "target"));
             }
-            catch (JsonException) { r.Skipped.Add(new SkippedRow(where, "invalid_json")); }
+            // Lone-surrogate escapes ("\ud800") parse as JSON but cannot become strings: the reader throws InvalidOperationException.
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException) { r.Skipped.Add(new SkippedRow(where, "invalid_json")); }
         }
         return r;
     }

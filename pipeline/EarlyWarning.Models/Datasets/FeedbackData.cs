@@ -49,7 +49,7 @@ public static class FeedbackData
             using var doc = JsonDocument.Parse(first);
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("post_id", out _) && doc.RootElement.TryGetProperty("actor", out _);
         }
-        catch (JsonException) { return false; }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) { return false; }
     }
 
     /// <summary>Loads a feedback file; bad lines are skipped with a reason, superseded records are counted as skipped too.</summary>
@@ -87,7 +87,7 @@ public static class FeedbackData
                 }
                 latest[id] = (at, lineNo, example);
             }
-            catch (JsonException) { r.Skipped.Add(new SkippedRow(where, "invalid_json")); }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException) { r.Skipped.Add(new SkippedRow(where, "invalid_json")); }
         }
         foreach (var (_, _, ex) in latest.Values.OrderBy(v => v.Line)) r.Examples.Add(ex);
         return r;
