@@ -2,6 +2,7 @@ using System.Globalization;
 using EarlyWarning.App.Http;
 using EarlyWarning.App.Pipeline;
 using EarlyWarning.App.Pipeline.Sources;
+using EarlyWarning.App.Safeguards;
 using EarlyWarning.App.Simulation;
 using EarlyWarning.Core.Privacy;
 using EarlyWarning.Core.Stores;
@@ -11,6 +12,7 @@ using EarlyWarning.Models.Serving;
 using EarlyWarning.Network;
 using EarlyWarning.Signals.Engine;
 using EarlyWarning.Signals.Cli;
+using EarlyWarning.Signals.Delivery;
 using EarlyWarning.Storage.Elasticsearch;
 using EarlyWarning.Storage.Sqlite;
 
@@ -24,12 +26,14 @@ public static class Cli
           run [--source simulate[:SCENARIO]|replay:PATH|kafka:BOOTSTRAP[/TOPIC]] [--seed N] [--posts N] [--truth PATH]
               [--store sqlite:PATH|elasticsearch:URL] [--store-posts all|flagged] [--until-end] [--no-dashboard] [--port N]
               [--speed X] [--model DIR] [--data-dir DIR] [--group NAME]
+              [--host IP] [--retention posts=30d,dead_letters=7d,...] [--retention-interval MIN] [--subscriptions PATH]
           simulate --scenario NAME --seed N [--posts N] --out PATH.jsonl [--truth PATH.json]
           train --data PATH... --out DIR
           evaluate --model DIR --data PATH [--json]
           classify [--model DIR] [--json]            (one text per line on stdin)
           detect --input PATH.csv [--json]
           setup elasticsearch --url URL [--kibana URL]
+          transparency-report --from TIME --to TIME [--store sqlite:PATH] [--format md|json]
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, TextReader? stdin = null,
@@ -55,6 +59,7 @@ public static class Cli
                 "evaluate" => EvaluateCommand.Run(a.Required("model"), a.Required("data"), a.Flag("json"), @out),
                 "classify" => ClassifyCommand.Run(a.Optional("model"), a.Flag("json"), stdin ?? Console.In, @out),
                 "detect" => DetectCommand.Run(a.Required("input"), a.Flag("json"), @out),
+                "transparency-report" => TransparencyReportCommand.Run(a.Optional, @out),
                 "setup" => await SetupAsync(args.Length > 1 ? args[1] : "", Args.Parse(args.Length > 2 ? args[2..] : []), @out, ct).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown verb '{args[0]}'"),
             };
@@ -142,12 +147,21 @@ public static class Cli
         await using var store = OpenStore(storeSpec);
         await store.InitializeAsync(ct).ConfigureAwait(false);
 
-        var key = Pseudonymizer.LoadOrCreateKey(Path.Combine(dataDir, "pseudonym.key"));
-        var pseudonymizer = new Pseudonymizer(key);
+        // Versioned pseudonym keys (./data/pseudonym.key is always the current one, mode 600, never committed).
+        var keyring = new PseudonymKeyRing(dataDir);
+        var pseudonymizer = new Pseudonymizer(keyring.CurrentKey);
         using var classifier = PostClassifier.Load(a.Optional("model") ?? ModelPaths.DefaultModelDir, ModelPaths.DefaultLexiconDir);
 
+        // Safeguards that live beside the SQLite store: the hash-chained audit log and retention.
+        await using var safeguards = store is SqliteStore sqlite ? new SqliteSafeguardStore(sqlite.Path) : null;
+        var audit = safeguards is null ? null : new SqliteAuditLog(safeguards);
+        var retention = a.Optional("retention") is { } spec ? RetentionPolicy.Parse(spec) : null;
+        if (retention is not null && (store is not SqliteStore || safeguards is null || audit is null))
+            throw new UsageException("--retention is enforced on the SQLite store; Elasticsearch uses its ILM policy");
+
+        await using var delivery = OpenDelivery(a, dataDir, log);
         var runner = new PipelineRunner(new PipelineOptions { StorePosts = storePosts }, source, store, classifier, pseudonymizer,
-            new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log);
+            new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log) { Delivery = delivery };
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -157,14 +171,24 @@ public static class Cli
             DashboardServer? dashboard = null;
             if (!a.Flag("no-dashboard"))
             {
-                dashboard = await DashboardServer.StartAsync(new DashboardOptions { Port = a.Int("port", 5080) }, store,
-                    new LiveView(runner, classifier.ModelId), stop.Token).ConfigureAwait(false);
+                dashboard = await DashboardServer.StartAsync(new DashboardOptions
+                {
+                    // Outside the local default (e.g. in a container) set EARLYWARNING_HOST and EARLYWARNING_API_KEYS.
+                    Host = a.Optional("host") ?? Environment.GetEnvironmentVariable("EARLYWARNING_HOST") ?? "127.0.0.1",
+                    Port = a.Int("port", 5080),
+                    ApiKeys = ApiKeys.Parse(Environment.GetEnvironmentVariable("EARLYWARNING_API_KEYS")),
+                    Audit = audit?.DashboardSink(err),
+                    Feeds = new FeedOptions { Cap = new CapOptions { Status = source is SimulatorSource ? "Exercise" : "Actual" } },
+                }, store, new LiveView(runner, classifier.ModelId), stop.Token).ConfigureAwait(false);
                 log.WriteLine($"dashboard: {dashboard.Address}");
             }
             await using (dashboard)
             {
                 log.WriteLine($"reading {source.Name}");
                 var progress = ReportProgressAsync(runner, log, stop.Token);
+                var retentionJob = retention is null ? Task.CompletedTask
+                    : new RetentionJob((SqliteStore)store, safeguards!, retention, audit!)
+                        .RunScheduledAsync(TimeSpan.FromMinutes(a.Int("retention-interval", 60)), log, stop.Token);
                 await runner.RunAsync(stop.Token).ConfigureAwait(false);
                 var s = runner.Status;
                 var (p50, p99, _) = s.StoreLatency;
@@ -178,6 +202,8 @@ public static class Cli
                 }
                 stop.Cancel();
                 await progress.ConfigureAwait(false);
+                try { await retentionJob.ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
             }
         }
         finally
@@ -186,6 +212,35 @@ public static class Cli
             if (source is IAsyncDisposable d) await d.DisposeAsync().ConfigureAwait(false);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Alert delivery when subscriptions exist (<c>--subscriptions PATH</c>, default <c>./data/subscriptions.json</c>);
+    /// email needs <c>EARLYWARNING_SMTP=host:port</c> and <c>EARLYWARNING_SMTP_FROM</c>. The ledger lives in ./data.
+    /// </summary>
+    private static AlertDelivery? OpenDelivery(Args a, string dataDir, TextWriter log)
+    {
+        var path = a.Optional("subscriptions") ?? Path.Combine(dataDir, "subscriptions.json");
+        if (a.Optional("subscriptions") is null && !File.Exists(path)) return null;
+        var loaded = SubscriptionFile.Load(path);
+        foreach (var e in loaded.Errors) log.WriteLine($"subscriptions: entry {e.Index} ({e.Id}) refused: {e.Reason}");
+        if (loaded.Subscriptions.Count == 0) return null;
+        var baseUrl = new Uri(Environment.GetEnvironmentVariable("EARLYWARNING_PUBLIC_URL") ?? $"http://127.0.0.1:{a.Int("port", 5080)}/");
+        var links = new AlertLinks(baseUrl);
+        var channels = new List<IAlertChannel> { new WebhookChannel(new HttpClient(), links) };
+        if (Environment.GetEnvironmentVariable("EARLYWARNING_SMTP") is { Length: > 0 } smtp)
+        {
+            var parts = smtp.Split(':', 2);
+            channels.Add(new EmailChannel(new SmtpOptions
+            {
+                Host = parts[0],
+                Port = parts.Length > 1 && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var port) ? port : 25,
+                From = Environment.GetEnvironmentVariable("EARLYWARNING_SMTP_FROM") ?? "earlywarning@localhost",
+            }, links));
+        }
+        var ledger = JsonlDeliveryLedger.Open(Path.Combine(dataDir, "deliveries.jsonl"));
+        log.WriteLine($"delivering alerts to {loaded.Subscriptions.Count} subscriptions");
+        return new AlertDelivery(new AlertDispatcher(loaded.Subscriptions, channels, ledger), log);
     }
 
     private static async Task ReportProgressAsync(PipelineRunner runner, TextWriter log, CancellationToken ct)

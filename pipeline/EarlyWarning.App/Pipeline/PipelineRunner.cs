@@ -54,6 +54,9 @@ public sealed class PipelineRunner
 
     public PipelineStatus Status { get; } = new();
 
+    /// <summary>Where stored alerts go for delivery to subscribers (webhook, email, topic); null delivers nothing.</summary>
+    public AlertDelivery? Delivery { get; init; }
+
     /// <summary>(country, region, target group) scopes that have seen flagged posts: the dashboard's timeline series.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<(string Country, string Region, string TargetGroup), byte> SeriesScopes { get; } = new();
 
@@ -367,6 +370,7 @@ public sealed class PipelineRunner
             await _store.WriteAsync(merged).ConfigureAwait(false);
             // Only now is the batch durable: the source may commit its offsets (at-least-once).
             _source.Acknowledge(merged.Checkpoints);
+            if (Delivery is not null && merged.Alerts.Count > 0) await Delivery.EnqueueAsync(merged.Alerts).ConfigureAwait(false);
             var now = Stopwatch.GetTimestamp();
             foreach (var p in merged.Posts) Status.RecordLatency(p.ReadTimestamp, now);
             Status.AddStored(merged.Posts.Count);

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using EarlyWarning.Signals.Delivery;
+using EarlyWarning.Storage.Sqlite;
+using EarlyWarning.Tests;
+
+namespace EarlyWarning.Integration.Tests;
+
+/// <summary>The run verb wires delivery and the transparency report to the real store, end to end.</summary>
+public class CliWiringTests
+{
+    [Fact]
+    public async Task Run_delivers_stored_alerts_to_a_signed_webhook_once_and_the_transparency_report_counts_them()
+    {
+        var dir = TestPaths.NewTempDir("ew-wire");
+        var port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
+        listener.Start();
+        var received = new ConcurrentBag<(string Key, bool SignatureOk)>();
+        const string secret = "s3cret-for-the-test-0123456789";
+        var serve = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext ctx;
+                try { ctx = await listener.GetContextAsync(); } catch (HttpListenerException) { return; } catch (ObjectDisposedException) { return; }
+                using var ms = new MemoryStream();
+                await ctx.Request.InputStream.CopyToAsync(ms);
+                var body = ms.ToArray();
+                received.Add((ctx.Request.Headers["X-EarlyWarning-Idempotency-Key"] ?? "",
+                    WebhookChannel.Verify(body, secret, ctx.Request.Headers["X-EarlyWarning-Signature"] ?? "")));
+                ctx.Response.StatusCode = 200;
+                ctx.Response.Close();
+            }
+        });
+        var subs = Path.Combine(dir, "subscriptions.json");
+        File.WriteAllText(subs, JsonSerializer.Serialize(new
+        {
+            subscriptions = new[] { new { id = "all", name = "test hook", channel = "webhook", target = $"http://127.0.0.1:{port}/hook/", secret } },
+        }));
+        var db = Path.Combine(dir, "ew.db");
+        string[] run = ["run", "--source", "simulate", "--seed", "1", "--posts", "50000", "--until-end", "--no-dashboard",
+            "--store", "sqlite:" + db, "--data-dir", dir, "--subscriptions", subs];
+        var (rc, _, err) = await EndToEndTests.RunCliAsync(run);
+        Assert.True(rc == 0, err);
+
+        await using var store = await SqliteStore.OpenAsync(db);
+        var alerts = await store.GetAlertsAsync(new Core.Stores.AlertQuery(Limit: 10_000));
+        Assert.NotEmpty(alerts);
+        Assert.All(received, r => Assert.True(r.SignatureOk));
+        var keys = received.Select(r => r.Key).ToList();
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.Equal(alerts.Select(a => a.Id).ToHashSet(), keys.Select(k => k.Split(':')[0]).ToHashSet());
+
+        // A replay of the same stream on the same store and ledger delivers nothing again.
+        var before = received.Count;
+        var (rc2, _, err2) = await EndToEndTests.RunCliAsync(["run", "--source", "simulate", "--seed", "1", "--posts", "50000", "--until-end",
+            "--no-dashboard", "--store", "sqlite:" + Path.Combine(dir, "ew2.db"), "--data-dir", dir, "--subscriptions", subs]);
+        Assert.True(rc2 == 0, err2);
+        Assert.Equal(before, received.Count);
+        listener.Stop();
+
+        var (rc3, report, err3) = await EndToEndTests.RunCliAsync(["transparency-report", "--from", "2026-11-01", "--to", "2026-12-01",
+            "--store", "sqlite:" + db, "--format", "json"]);
+        Assert.True(rc3 == 0, err3);
+        using var doc = JsonDocument.Parse(report);
+        Assert.Equal(alerts.Count, doc.RootElement.GetProperty("alerts").GetInt32());
+        Assert.Equal((await store.GetCountsAsync()).Posts, doc.RootElement.GetProperty("posts").GetInt64());
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+}
