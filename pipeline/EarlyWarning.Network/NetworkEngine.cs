@@ -266,61 +266,89 @@ public sealed class NetworkEngine
 
     // ---- analyst API -------------------------------------------------------------------------------------------
 
-    /// <summary>Network metrics over the window ending at <paramref name="asOf"/> (PageRank, components, communities, brokers, hateful shares).</summary>
-    public NetworkSnapshot Snapshot(DateTimeOffset asOf)
+    /// <summary>Network metrics over the window ending at <paramref name="asOf"/>, the ones in <see cref="NetworkOptions.SnapshotMetrics"/>.</summary>
+    public NetworkSnapshot Snapshot(DateTimeOffset asOf) => Snapshot(asOf, _o.SnapshotMetrics);
+
+    /// <summary>
+    /// Network metrics over the window ending at <paramref name="asOf"/>: PageRank and components always; communities
+    /// (label propagation) and brokers (sampled betweenness) when <paramref name="metrics"/> asks for them. Without
+    /// communities each component is its own community; without betweenness every account's betweenness is 0 and
+    /// brokers are ordered by the number of communities they bridge, then degree.
+    /// </summary>
+    public NetworkSnapshot Snapshot(DateTimeOffset asOf, NetworkMetrics metrics)
     {
         var sw = Stopwatch.StartNew();
         var asOfMs = asOf.ToUnixTimeMilliseconds();
-        var (names, stats, edges) = WindowContents(asOfMs);
+        var (names, stats) = WindowAccounts(asOfMs);
         var index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
         for (var i = 0; i < names.Length; i++) index[names[i]] = i;
-        var arcs = new List<(int, int, double)>(edges.Count * 2);
-        foreach (var e in edges)
+        // Arcs straight from the QuikGraph graph of record (one lookup per edge); co-share edges count both ways.
+        var start = asOfMs - _windowMs;
+        var arcs = new List<(int, int, double)>(_graph.EdgeCount + (_graph.EdgeCount / 4));
+        var edgeCount = 0;
+        for (var s = 0; s < names.Length; s++)
         {
-            int s = index[e.Source], d = index[e.Target];
-            arcs.Add((s, d, e.Weight));
-            if (e.Kind == EdgeKind.CoShare) arcs.Add((d, s, e.Weight));
+            foreach (var e in _graph.Graph.OutEdges(names[s]))
+            {
+                if (e.LastSeenMs <= start || e.FirstSeenMs > asOfMs || !index.TryGetValue(e.Target, out var d)) continue;
+                edgeCount++;
+                arcs.Add((s, d, e.Weight));
+                if (e.Kind == EdgeKind.CoShare) arcs.Add((d, s, e.Weight));
+            }
         }
         var csr = CsrGraph.Build(names, arcs);
         var pr = csr.PageRank();
         var comp = csr.Components(out var compCount);
-        var comm = csr.LabelPropagation(out var commCount);
-        var bc = csr.Betweenness(_o.BetweennessPivots, _o.Seed);
+        var commCount = compCount;
+        var comm = metrics.HasFlag(NetworkMetrics.Communities) ? csr.LabelPropagation(out commCount, _o.CommunityIterations) : comp;
+        var bc = metrics.HasFlag(NetworkMetrics.Betweenness) ? csr.Betweenness(BetweennessPivots(csr), _o.Seed) : new double[names.Length];
 
         var slotMs = _graph.SlotMs;
         var accounts = new AccountMetrics[names.Length];
         var compSize = new int[Math.Max(compCount, 1)];
-        var neighbourComms = new HashSet<int>();
+        var seenComm = new int[Math.Max(commCount, 1)];
+        Array.Fill(seenComm, -1);
         for (var v = 0; v < names.Length; v++)
         {
             compSize[comp[v]]++;
-            neighbourComms.Clear();
-            for (var k = csr.UndStart[v]; k < csr.UndStart[v + 1]; k++)
+            var bridged = 0;
+            foreach (var u in csr.Neighbours(v))
             {
-                var c = comm[csr.UndTarget[k]];
-                if (c != comm[v]) neighbourComms.Add(c);
+                var c = comm[u];
+                if (c == comm[v] || seenComm[c] == v) continue;
+                seenComm[c] = v;
+                bridged++;
             }
             var (posts, flaggedPosts) = stats[v].Counts(asOfMs, slotMs);
-            accounts[v] = new AccountMetrics(names[v], comm[v], comp[v], pr[v], bc[v], neighbourComms.Count, posts, flaggedPosts,
-                posts == 0 ? 0 : (double)flaggedPosts / posts, stats[v].Followers, csr.UndStart[v + 1] - csr.UndStart[v]);
+            accounts[v] = new AccountMetrics(names[v], comm[v], comp[v], pr[v], bc[v], bridged, posts, flaggedPosts,
+                posts == 0 ? 0 : (double)flaggedPosts / posts, stats[v].Followers, csr.Neighbours(v).Length);
         }
-        var byPageRank = accounts.OrderByDescending(a => a.PageRank).ThenBy(a => a.Account, StringComparer.Ordinal).ToList();
+        // By PageRank, ties by account (names are in ordinal order, so by index).
+        var order = new int[names.Length];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (x, y) => pr[x] != pr[y] ? pr[y].CompareTo(pr[x]) : x.CompareTo(y));
         var clusters = new List<ClusterInfo>();
+        var memberIndex = new List<int>[Math.Max(commCount, 1)];
+        foreach (var v in order) (memberIndex[comm[v]] ??= []).Add(v);
         var members = new Dictionary<int, List<string>>();
-        foreach (var a in byPageRank)
+        var tagCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var id = 0; id < memberIndex.Length; id++)
         {
-            if (!members.TryGetValue(a.Community, out var l)) members[a.Community] = l = [];
-            l.Add(a.Account);
-        }
-        foreach (var (id, list) in members.OrderBy(kv => kv.Key))
-        {
+            var list = memberIndex[id];
+            if (list is null) continue;
+            members[id] = list.ConvertAll(v => names[v]);
             if (list.Count < 2) continue;
-            var ms = list.Select(x => accounts[index[x]]).ToList();
-            int posts = ms.Sum(m => m.Posts), flaggedPosts = ms.Sum(m => m.FlaggedPosts);
-            var tags = list.SelectMany(x => stats[index[x]].Hashtags).GroupBy(kv => kv.Key, StringComparer.Ordinal)
-                .Select(g => (g.Key, Count: g.Sum(kv => kv.Value))).OrderByDescending(x => x.Count).ThenBy(x => x.Key, StringComparer.Ordinal)
-                .Take(5).Select(x => x.Key).ToList();
-            clusters.Add(new ClusterInfo(id, list.Count, posts, flaggedPosts, posts == 0 ? 0 : (double)flaggedPosts / posts, [.. list.Take(5)], tags));
+            int posts = 0, flaggedPosts = 0;
+            tagCounts.Clear();
+            foreach (var v in list)
+            {
+                posts += accounts[v].Posts;
+                flaggedPosts += accounts[v].FlaggedPosts;
+                foreach (var (tag, n) in stats[v].Hashtags) tagCounts[tag] = tagCounts.GetValueOrDefault(tag) + n;
+            }
+            var tags = tagCounts.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).Take(5).Select(x => x.Key).ToList();
+            clusters.Add(new ClusterInfo(id, list.Count, posts, flaggedPosts, posts == 0 ? 0 : (double)flaggedPosts / posts,
+                [.. list.Take(5).Select(v => names[v])], tags));
         }
         _lastClusters = members;
         sw.Stop();
@@ -329,12 +357,13 @@ public sealed class NetworkEngine
             AsOf = asOf,
             WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(asOfMs - _windowMs),
             VertexCount = names.Length,
-            EdgeCount = edges.Count,
+            EdgeCount = edgeCount,
             ComponentCount = compCount,
             LargestComponent = names.Length == 0 ? 0 : compSize.Max(),
             CommunityCount = commCount,
-            TopAmplifiers = [.. byPageRank.Take(_o.TopN)],
+            TopAmplifiers = [.. order.Take(_o.TopN).Select(v => accounts[v])],
             Brokers = [.. accounts.Where(a => a.BridgedCommunities > 0).OrderByDescending(a => a.Betweenness)
+                .ThenByDescending(a => a.BridgedCommunities).ThenByDescending(a => a.Degree)
                 .ThenBy(a => a.Account, StringComparer.Ordinal).Take(_o.TopN)],
             Clusters = clusters,
             Accounts = accounts,
@@ -342,7 +371,18 @@ public sealed class NetworkEngine
         };
     }
 
-    /// <summary>Members of a cluster of the most recent <see cref="Snapshot"/> (taken now when there is none), by PageRank.</summary>
+    /// <summary>
+    /// Sampled sources for betweenness: <see cref="NetworkOptions.BetweennessPivots"/>, fewer when that many
+    /// breadth-first searches would visit more than <see cref="NetworkOptions.BetweennessMaxVisits"/> adjacency
+    /// entries (at least one).
+    /// </summary>
+    private int BetweennessPivots(CsrGraph csr)
+    {
+        var perPivot = Math.Max(1L, csr.UndirectedEdgeCount * 2L + csr.VertexCount);
+        return (int)Math.Clamp(_o.BetweennessMaxVisits / perPivot, 1, _o.BetweennessPivots);
+    }
+
+    /// <summary>Members of a cluster of the most recent <see cref="Snapshot(DateTimeOffset)"/> (taken now when there is none), by PageRank.</summary>
     public IReadOnlyList<string> ClusterMembers(int clusterId)
     {
         if (_lastClusters is null)
@@ -411,6 +451,17 @@ public sealed class NetworkEngine
     public void ExportGexf(Stream output, DateTimeOffset asOf) => GraphExport.WriteGexf(output, Window(asOf));
 
     private static EdgeView ToView(AccountEdge e) => new(e.Source, e.Target, AccountEdge.KindName(e.Kind), e.Weight, e.FirstSeen, e.LastSeen);
+
+    /// <summary>Accounts active in the window ending at <paramref name="asOfMs"/>, in ordinal id order.</summary>
+    private (string[] Names, AccountStats[] Stats) WindowAccounts(long asOfMs)
+    {
+        var start = asOfMs - _windowMs;
+        var stats = _graph.Accounts.Where(a => a.LastActiveMs > start && a.FirstSeenMs <= asOfMs).ToArray();
+        var names = new string[stats.Length];
+        for (var i = 0; i < stats.Length; i++) names[i] = stats[i].Account;
+        Array.Sort(names, stats, StringComparer.Ordinal);
+        return (names, stats);
+    }
 
     private (string[] Names, AccountStats[] Stats, List<AccountEdge> Edges) WindowContents(long asOfMs)
     {

@@ -1,4 +1,5 @@
 using EarlyWarning.Network.Matching;
+using EarlyWarning.Network.Metrics;
 
 namespace EarlyWarning.Network;
 
@@ -71,6 +72,21 @@ public sealed record NetworkOptions
     /// <summary>Source vertices sampled for approximate betweenness.</summary>
     public int BetweennessPivots { get; init; } = 32;
 
+    /// <summary>
+    /// Budget of adjacency entries visited by the betweenness searches of one snapshot; on large windows fewer
+    /// than <see cref="BetweennessPivots"/> sources are sampled so that brokers stay cheap (at least one).
+    /// </summary>
+    public long BetweennessMaxVisits { get; init; } = 2_000_000;
+
+    /// <summary>Most label-propagation sweeps per snapshot (communities).</summary>
+    public int CommunityIterations { get; init; } = 10;
+
+    /// <summary>
+    /// Metrics computed by <see cref="NetworkEngine.Snapshot(DateTimeOffset)"/>. PageRank and components are always
+    /// computed; <see cref="NetworkMetrics.Refresh"/> leaves out communities and brokers for the fastest refresh.
+    /// </summary>
+    public NetworkMetrics SnapshotMetrics { get; init; } = NetworkMetrics.All;
+
     /// <summary>Known-content hash lists checked on every post's media; null disables matching.</summary>
     public HashListMatcher? HashLists { get; init; }
 
@@ -95,6 +111,8 @@ public sealed record NetworkOptions
         Positive(MaxPairs, nameof(MaxPairs));
         Positive(TopN, nameof(TopN));
         Positive(BetweennessPivots, nameof(BetweennessPivots));
+        Positive(BetweennessMaxVisits, nameof(BetweennessMaxVisits));
+        Positive(CommunityIterations, nameof(CommunityIterations));
         if (NearDuplicateJaccard is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(NearDuplicateJaccard));
     }
 }

@@ -52,3 +52,17 @@ public sealed record NodeView(string Id, int Posts, int FlaggedPosts, int Follow
 
 /// <summary>A window's graph as exported.</summary>
 public sealed record GraphView(DateTimeOffset WindowStart, DateTimeOffset WindowEnd, IReadOnlyList<NodeView> Nodes, IReadOnlyList<EdgeView> Edges);
+
+/// <summary>Metrics a snapshot computes beyond PageRank and components.</summary>
+[Flags]
+public enum NetworkMetrics
+{
+    /// <summary>PageRank (amplifiers) and weakly connected components only: the periodic refresh.</summary>
+    Refresh = 0,
+    /// <summary>Communities by label propagation (clusters).</summary>
+    Communities = 1,
+    /// <summary>Brokers by sampled betweenness (needs communities to be meaningful).</summary>
+    Betweenness = 2,
+    /// <summary>Everything.</summary>
+    All = Communities | Betweenness,
+}
