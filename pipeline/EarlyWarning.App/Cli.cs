@@ -1,5 +1,6 @@
 using System.Globalization;
 using EarlyWarning.App.Http;
+using EarlyWarning.App.Observability;
 using EarlyWarning.App.Pipeline;
 using EarlyWarning.App.Pipeline.Sources;
 using EarlyWarning.App.Safeguards;
@@ -160,8 +161,16 @@ public static class Cli
             throw new UsageException("--retention is enforced on the SQLite store; Elasticsearch uses its ILM policy");
 
         await using var delivery = OpenDelivery(a, dataDir, log);
+        // Partner reports (POST /api/reports) enter the run beside the main source; numbering continues after the store's checkpoint.
+        var isExercise = source is SimulatorSource;
+        var reports = await ReportIntake.OpenAsync(store, ct: ct).ConfigureAwait(false);
+        reports.StoredAccount = pseudonymizer.Enabled ? pseudonymizer.Pseudonymize : static id => id;
+        source = new MergedSource(source, new ReportSource(reports));
         var runner = new PipelineRunner(new PipelineOptions { StorePosts = storePosts }, source, store, classifier, pseudonymizer,
             new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log) { Delivery = delivery };
+        reports.EventTime = () => runner.Status.EventTime;
+        using var exporter = new PrometheusExporter();
+        using var metrics = PipelineMetrics.For(runner);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -178,7 +187,9 @@ public static class Cli
                     Port = a.Int("port", 5080),
                     ApiKeys = ApiKeys.Parse(Environment.GetEnvironmentVariable("EARLYWARNING_API_KEYS")),
                     Audit = audit?.DashboardSink(err),
-                    Feeds = new FeedOptions { Cap = new CapOptions { Status = source is SimulatorSource ? "Exercise" : "Actual" } },
+                    Metrics = exporter,
+                    Feeds = new FeedOptions { Cap = new CapOptions { Status = isExercise ? "Exercise" : "Actual" } },
+                    Reports = reports,
                 }, store, new LiveView(runner, classifier.ModelId), stop.Token).ConfigureAwait(false);
                 log.WriteLine($"dashboard: {dashboard.Address}");
             }

@@ -65,3 +65,32 @@ public sealed class DashboardFeedWiringTests
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 }
+
+/// <summary>The Prometheus endpoint is served by the dashboard server and guarded by its keys.</summary>
+public sealed class DashboardMetricsWiringTests
+{
+    [Fact]
+    public async Task Metrics_are_scraped_from_the_dashboard_and_need_a_key_when_keys_are_configured()
+    {
+        await using var store = new DashboardFakeStore();
+        using var meter = new System.Diagnostics.Metrics.Meter("EarlyWarning.Pipeline.WiringTest");
+        var counter = meter.CreateCounter<long>("wiring_test_posts");
+        using var exporter = new EarlyWarning.App.Observability.PrometheusExporter("EarlyWarning.Pipeline.WiringTest");
+        counter.Add(7);
+        var options = new DashboardOptions
+        {
+            Port = 0,
+            Metrics = exporter,
+            ApiKeys = [new DashboardApiKey("k-viewer-0123456789", "viewer", DashboardRole.Viewer)],
+        };
+        await using var server = await DashboardServer.StartAsync(options, store, NullDashboardLive.Instance, CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using var anonymous = await http.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        req.Headers.Add("X-Api-Key", "k-viewer-0123456789");
+        using var ok = await http.SendAsync(req);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Contains("wiring_test_posts", await ok.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}

@@ -82,7 +82,7 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
             ctx.Items[ActorKey] = "local";
             ctx.Items[RoleKey] = DashboardRole.Admin;
         }
-        else if (isApi)
+        else if (isApi || ctx.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
         {
             var key = ReadKey(ctx.Request);
             var match = key is null ? null : keys.FirstOrDefault(x => FixedTimeEquals(x.Key, key));

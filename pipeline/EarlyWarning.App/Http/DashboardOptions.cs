@@ -32,6 +32,9 @@ public sealed class DashboardOptions
 
     /// <summary>Atom and CAP feeds; by default they share the dashboard's API keys.</summary>
     public FeedOptions? Feeds { get; init; }
+
+    /// <summary>When set, <c>/metrics</c> serves these metrics in Prometheus text format (behind the same keys).</summary>
+    public Observability.PrometheusExporter? Metrics { get; init; }
 }
 
 /// <summary>What an API key may do: viewers read, analysts also change alert status and give feedback.</summary>

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 
+using EarlyWarning.App.Observability;
+
 namespace EarlyWarning.App.Http;
 
 /// <summary>
@@ -69,6 +71,7 @@ public sealed class DashboardServer : IAsyncDisposable
         app.UseResponseCompression();
         MapStatic(app, options.WebRoot);
         api.Map(app);
+        app.MapReports(options.Reports, store, options);
         var feeds = options.Feeds ?? new FeedOptions();
         if (keys is not null && feeds.ApiKeys is null) feeds = new FeedOptions
         {
@@ -76,6 +79,7 @@ public sealed class DashboardServer : IAsyncDisposable
             MaxLimit = feeds.MaxLimit, ApiKeys = [.. keys.Select(k => k.Key)],
         };
         app.MapAlertFeeds(store, feeds);
+        if (options.Metrics is not null) app.MapPrometheus(options.Metrics);
 
         try
         {

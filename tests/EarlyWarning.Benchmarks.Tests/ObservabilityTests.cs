@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using EarlyWarning.App.Observability;
+using EarlyWarning.App.Pipeline;
+using EarlyWarning.App.Pipeline.Sources;
+using EarlyWarning.Core.Privacy;
+using EarlyWarning.Models.Serving;
+using EarlyWarning.Network;
+using EarlyWarning.Signals.Engine;
+using EarlyWarning.Storage.Sqlite;
+using EarlyWarning.Tests;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EarlyWarning.Benchmarks.Tests;
+
+/// <summary>The pipeline's metrics (meter EarlyWarning.Pipeline) and their Prometheus text exposition.</summary>
+public sealed class ObservabilityTests
+{
+    private static PipelineCounters Counters(long read) =>
+        new(read, read - 2, 2, read - 2, 7, read - 2, 3, 4, [5, 1, 0, 2], DateTimeOffset.FromUnixTimeSeconds(1_794_000_000), 12.5, 80);
+
+    private static double Value(string text, string series)
+    {
+        var m = Regex.Match(text, "^" + Regex.Escape(series) + " (\\S+)$", RegexOptions.Multiline);
+        Assert.True(m.Success, $"series {series} not found in the exposition");
+        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void Exposition_has_stage_counters_queue_gauges_and_a_cumulative_latency_histogram()
+    {
+        long read = 100;
+        using var exporter = new PrometheusExporter();
+        using var metrics = new PipelineMetrics(() => Counters(read));
+        metrics.RecordLatency(0.5);
+        metrics.RecordLatency(7);
+        metrics.RecordLatency(7000);
+
+        var text = exporter.Scrape();
+        Assert.Contains("# TYPE earlywarning_pipeline_posts counter", text, StringComparison.Ordinal);
+        Assert.Equal(100, Value(text, "earlywarning_pipeline_posts_total{stage=\"read\"}"));
+        Assert.Equal(98, Value(text, "earlywarning_pipeline_posts_total{stage=\"stored\"}"));
+        Assert.Equal(2, Value(text, "earlywarning_pipeline_posts_total{stage=\"dead_lettered\"}"));
+        Assert.Equal(5, Value(text, "earlywarning_pipeline_queue_depth{queue=\"raw\"}"));
+        Assert.Equal(2, Value(text, "earlywarning_pipeline_queue_depth{queue=\"store\"}"));
+        Assert.Equal(80, Value(text, "earlywarning_pipeline_store_latency_p99_milliseconds"));
+        Assert.Equal(1, Value(text, "earlywarning_pipeline_latency_milliseconds_bucket{le=\"1\"}"));
+        Assert.Equal(2, Value(text, "earlywarning_pipeline_latency_milliseconds_bucket{le=\"10\"}"));
+        Assert.Equal(2, Value(text, "earlywarning_pipeline_latency_milliseconds_bucket{le=\"5000\"}"));
+        Assert.Equal(3, Value(text, "earlywarning_pipeline_latency_milliseconds_bucket{le=\"+Inf\"}"));
+        Assert.Equal(3, Value(text, "earlywarning_pipeline_latency_milliseconds_count"));
+        Assert.Equal(7007.5, Value(text, "earlywarning_pipeline_latency_milliseconds_sum"));
+
+        // Observable counters report the current cumulative value on every scrape, not a running sum of scrapes.
+        read = 250;
+        var again = exporter.Scrape();
+        Assert.Equal(250, Value(again, "earlywarning_pipeline_posts_total{stage=\"read\"}"));
+        Assert.Equal(3, Value(again, "earlywarning_pipeline_latency_milliseconds_count"));
+    }
+
+    [Fact]
+    public void Nothing_is_reported_while_no_pipeline_runs_and_lag_comes_from_its_hook()
+    {
+        using var exporter = new PrometheusExporter();
+        using var metrics = new PipelineMetrics(() => null);
+        Assert.DoesNotContain("earlywarning_pipeline_posts_total", exporter.Scrape(), StringComparison.Ordinal);
+        metrics.SetLagSource(() => [new("posts/0", 12), new("posts/1", 0)]);
+        var text = exporter.Scrape();
+        Assert.Equal(12, Value(text, "earlywarning_pipeline_consumer_lag{partition=\"posts/0\"}"));
+        Assert.Equal(0, Value(text, "earlywarning_pipeline_consumer_lag{partition=\"posts/1\"}"));
+    }
+
+    [Theory]
+    [InlineData("earlywarning.pipeline.latency", "ms", "earlywarning_pipeline_latency_milliseconds")]
+    [InlineData("a-b.c", "{post}", "a_b_c")]
+    [InlineData("9lives", "s", "_9lives_seconds")]
+    [InlineData("size_bytes", "By", "size_bytes")]
+    public void Metric_names_follow_prometheus_rules(string name, string unit, string expected) =>
+        Assert.Equal(expected, PrometheusExporter.MetricName(name, unit));
+
+    [Fact]
+    public async Task Metrics_endpoint_serves_the_counters_of_a_real_pipeline_run()
+    {
+        var dir = TestPaths.NewTempDir("ew-metrics");
+        try
+        {
+            using var exporter = new PrometheusExporter();
+            await using var store = new SqliteStore(Path.Combine(dir, "ew.db"));
+            await store.InitializeAsync();
+            using var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
+            var source = new SimulatorSource("election-day", 1, 3_000, 0);
+            var runner = new PipelineRunner(new PipelineOptions(), source, store, classifier, new Pseudonymizer(new byte[32]),
+                new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()));
+            using var metrics = PipelineMetrics.For(runner);
+
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            await using var app = builder.Build();
+            app.MapPrometheus(exporter);
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+            await runner.RunAsync(CancellationToken.None);
+            Assert.Equal("finished", runner.Status.State);
+
+            using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+            using var response = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.Equal(runner.Status.Read, Value(text, "earlywarning_pipeline_posts_total{stage=\"read\"}"));
+            Assert.Equal(new EarlyWarning.App.Simulation.Simulator("election-day", 1, 3_000).Count, runner.Status.Read);
+            Assert.Equal(runner.Status.Stored, Value(text, "earlywarning_pipeline_posts_total{stage=\"stored\"}"));
+            Assert.Equal(runner.Status.Flagged, Value(text, "earlywarning_pipeline_posts_total{stage=\"flagged\"}"));
+            Assert.Equal(0, Value(text, "earlywarning_pipeline_queue_depth{queue=\"raw\"}"));
+            Assert.True(Value(text, "earlywarning_pipeline_store_latency_p99_milliseconds") > 0);
+            await app.StopAsync();
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+}
