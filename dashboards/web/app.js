@@ -385,13 +385,49 @@
     } catch (e) { /* the header shows the server as offline */ }
   }
 
+  // ---- partner reports: a form, and the status of the reports sent from this browser ---------------------
+  const MY_REPORTS = 'ew-my-reports';
+  const myReports = () => { try { return JSON.parse(localStorage.getItem(MY_REPORTS) || '[]'); } catch (e) { return []; } };
+  const REPORT_STATUS = { queued: 'queued', stored: 'analysed', processed_not_kept: 'analysed (not kept: not flagged)', cited_by_alerts: 'cited by alerts' };
+
+  async function sendReport(ev) {
+    ev.preventDefault();
+    const val = (id) => $(id).value.trim() || null;
+    const body = { text: $('r-text').value, lang: val('r-lang'), original_url: val('r-url') };
+    if (val('r-country') || val('r-region')) body.geo = { country: val('r-country'), region: val('r-region') };
+    try {
+      const r = await api('/api/reports', { method: 'POST', body: JSON.stringify(body) });
+      const list = myReports().filter((x) => x !== r.report_id);
+      list.unshift(r.report_id);
+      localStorage.setItem(MY_REPORTS, JSON.stringify(list.slice(0, 50)));
+      $('report-info').textContent = 'Report ' + r.report_id + ' received.';
+      $('report-form').reset();
+      refreshReports();
+    } catch (e) { $('report-info').textContent = 'Not sent: ' + e.message; }
+  }
+
+  async function refreshReports() {
+    const ids = myReports();
+    const items = await Promise.all(ids.map(async (id) => {
+      try { return await api('/api/reports/' + encodeURIComponent(id)); } catch (e) { return { report_id: id, error: e.message }; }
+    }));
+    $('my-reports').replaceChildren(...items.map((r) => {
+      const d = r.decision;
+      return el('li', { class: 'report', 'data-report': r.report_id },
+        el('strong', { text: 'Report ' + r.report_id + ': ' }),
+        r.error ? el('span', { class: 'error', text: r.error }) : el('span', { text: REPORT_STATUS[r.status] || r.status }),
+        d ? el('span', { class: 'muted', text: ' — ' + d.label + (d.target ? ' (' + d.target + ')' : '') }) : null,
+        r.alerts && r.alerts.length ? el('span', { text: ' — alerts: ' + r.alerts.join(', ') }) : null);
+    }));
+  }
+
   // ---- refresh loop --------------------------------------------------------------------------------------
   async function tick() {
     clearTimeout(timer);
     if (!document.hidden) {
       await Promise.all([refreshStats(), refreshAlerts()]);
       await refreshTimeline();
-      await Promise.all([refreshNetwork(), refreshDeadLetters()]);
+      await Promise.all([refreshNetwork(), refreshDeadLetters(), refreshReports()]);
     }
     timer = setTimeout(tick, REFRESH_MS);
   }
@@ -406,6 +442,7 @@
     $('tl-form').addEventListener('submit', (e) => e.preventDefault());
     $('search-form').addEventListener('submit', search);
     $('ego-form').addEventListener('submit', loadEgo);
+    $('report-form').addEventListener('submit', sendReport);
     document.addEventListener('visibilitychange', () => { if (!document.hidden) tick(); });
     tick();
   }

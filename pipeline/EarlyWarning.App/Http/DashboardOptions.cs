@@ -35,6 +35,9 @@ public sealed class DashboardOptions
 
     /// <summary>When set, <c>/metrics</c> serves these metrics in Prometheus text format (behind the same keys).</summary>
     public Observability.PrometheusExporter? Metrics { get; init; }
+
+    /// <summary>Where <c>POST /api/reports</c> queues partner reports for the pipeline; null answers it with 503.</summary>
+    public ReportIntake? Reports { get; init; }
 }
 
 /// <summary>What an API key may do: viewers read, analysts also change alert status and give feedback.</summary>
