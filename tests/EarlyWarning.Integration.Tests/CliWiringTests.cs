@@ -54,7 +54,7 @@ public class CliWiringTests
         Assert.Equal(keys.Count, keys.Distinct().Count());
         Assert.Equal(alerts.Select(a => a.Id).ToHashSet(), keys.Select(k => k.Split(':')[0]).ToHashSet());
 
-        // A replay of the same stream on the same store and ledger delivers nothing again.
+        // A replay of the same stream (new store, same delivery ledger) gives the same alerts and delivers nothing again.
         var before = received.Count;
         var (rc2, _, err2) = await EndToEndTests.RunCliAsync(["run", "--source", "simulate", "--seed", "1", "--posts", "50000", "--until-end",
             "--no-dashboard", "--store", "sqlite:" + Path.Combine(dir, "ew2.db"), "--data-dir", dir, "--subscriptions", subs]);

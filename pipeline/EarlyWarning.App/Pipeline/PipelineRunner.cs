@@ -251,6 +251,9 @@ public sealed class PipelineRunner
                     foreach (var e in batch.Posts)
                     {
                         Network.Observe(e);
+                        // Network signals go to the alert rules right after the post that produced them, so alert
+                        // windows (and so alert ids) never depend on where batch boundaries fell.
+                        ForwardNetworkSignals(signals);
                         Signals.Observe(e);
                         evidence.Add(e);
                         if (e.Decision is { IsFlagged: true, Target: { } target } && e.Post.Country is { } c && e.Post.Region is { } r)
@@ -292,15 +295,20 @@ public sealed class PipelineRunner
 
     private void DrainAnalysis(List<Signal> signals, List<Alert> alerts, List<SeriesPoint> aggregates)
     {
+        ForwardNetworkSignals(signals);
+        Signals.Drain(alerts, aggregates);
+    }
+
+    private void ForwardNetworkSignals(List<Signal> signals)
+    {
         signals.Clear();
-        Network.DrainSignals(signals);
+        if (Network.DrainSignals(signals) == 0) return;
         foreach (var s in signals)
         {
             Signals.AddSignal(s);
             if (s.Kind == AlertKinds.CoordinatedCampaign)
                 foreach (var a in s.Evidence.Accounts) CoordinatedAccounts.TryAdd(a, 0);
         }
-        Signals.Drain(alerts, aggregates);
     }
 
     /// <summary>Both stages' state and the offsets it reflects, into one batch (hence one transaction).</summary>
