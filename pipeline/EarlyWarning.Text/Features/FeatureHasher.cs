@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using EarlyWarning.Text.Internal;
 using EarlyWarning.Text.Normalization;
 using EarlyWarning.Text.Tokenization;
 
@@ -6,7 +8,8 @@ namespace EarlyWarning.Text.Features;
 
 /// <summary>
 /// Hashed word and character n-grams into a fixed feature space, written into caller-provided spans.
-/// Thread-safe: holds no mutable state. Allocation-free per call in steady state (pooled scratch buffers).
+/// Thread-safe: holds no mutable state. Allocation-free per call in steady state (per-thread scratch buffers; texts
+/// longer than those rent from the shared pool). Feature keys are sorted with a branch-free radix sort.
 /// </summary>
 public sealed class FeatureHasher
 {
@@ -42,13 +45,18 @@ public sealed class FeatureHasher
     /// </summary>
     public int Featurize(ReadOnlySpan<char> text, Span<int> indices, Span<float> values)
     {
-        var normBuf = ArrayPool<char>.Shared.Rent(TextNormalizer.MaxOutputLength(text.Length));
+        var scratch = ThreadScratch.Current;
+        char[]? rented = null;
         try
         {
-            _normalizer.Normalize(text, normBuf, out var n);
-            return FeaturizeNormalized(normBuf.AsSpan(0, n), indices, values);
+            // Normalised text is rarely longer than the input: try the thread's buffer, rent the worst case if needed.
+            if (_normalizer.Normalize(text, scratch.Normalized, out var n) == OperationStatus.Done)
+                return FeaturizeNormalized(scratch.Normalized.AsSpan(0, n), indices, values);
+            rented = ArrayPool<char>.Shared.Rent(TextNormalizer.MaxOutputLength(text.Length));
+            _normalizer.Normalize(text, rented, out n);
+            return FeaturizeNormalized(rented.AsSpan(0, n), indices, values);
         }
-        finally { ArrayPool<char>.Shared.Return(normBuf); }
+        finally { ThreadScratch.Return(rented); }
     }
 
     /// <summary>Featurises text that is already normalised with this hasher's normalisation steps.</summary>
@@ -58,18 +66,20 @@ public sealed class FeatureHasher
         if (cap <= 0) return 0;
         var perChar = 2 + (_o.CharNgramMax > 0 ? _o.CharNgramMax - _o.CharNgramMin + 1 : 0);
         var rawCap = norm.Length * perChar + 3 * perChar + 16;
-        var raw = ArrayPool<int>.Shared.Rent(rawCap);
-        var scratch = ArrayPool<int>.Shared.Rent(rawCap);
+        var scratch = ThreadScratch.Current;
+        int[]? rentedRaw = null, rentedSorted = null;
         try
         {
+            var raw = ThreadScratch.Get(scratch.Keys, rawCap, ref rentedRaw);
+            var sorted = ThreadScratch.Get(scratch.Sorted, rawCap, ref rentedSorted);
             var count = Collect(norm, raw);
-            var keys = RadixSort.Sort(raw.AsSpan(0, count), scratch.AsSpan(0, count), _keyBits);
+            var keys = KeySort.Sort(raw.AsSpan(0, count), sorted.AsSpan(0, count), _keyBits);
             return Merge(keys, indices[..cap], values[..cap]);
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(raw);
-            ArrayPool<int>.Shared.Return(scratch);
+            ThreadScratch.Return(rentedRaw);
+            ThreadScratch.Return(rentedSorted);
         }
     }
 
@@ -106,15 +116,17 @@ public sealed class FeatureHasher
         var unigrams = _o.WordNgramMin <= 1;
         var bigrams = _o.WordNgramMax >= 2;
         var chars = _o.CharNgramMax > 0;
+        var wordSeed = _wordSeed;
         foreach (var tok in Tokenizer.Tokenize(norm))
         {
             var word = norm.Slice(tok.Start, tok.Length);
-            var h = TextHash.Hash(word, _wordSeed);
+            var h = TextHash.Hash(word, wordSeed);
             if (unigrams) raw[count++] = Key(h);
             if (bigrams && havePrev) raw[count++] = Key(TextHash.Combine(prev, h));
             prev = h;
             havePrev = true;
-            if (chars && tok.Kind == TokenKind.Word) count = AddCharNgrams(word, raw, count);
+            if (chars && tok.Kind == TokenKind.Word)
+                count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgrams35(word, raw, count) : AddCharNgrams(word, raw, count);
         }
         return count;
     }
@@ -139,32 +151,81 @@ public sealed class FeatureHasher
         return count;
     }
 
+    // The default 3..5 range, unrolled: the same hashes as AddCharNgrams, with the FNV state of each start's first
+    // two characters shared and no per-character edge tests in the inner loop.
+    private int AddCharNgrams35(ReadOnlySpan<char> word, int[] raw, int count)
+    {
+        var n = word.Length;
+        var seed = _charSeed;
+        var mask = _mask;
+        var signed = _o.Signed ? 1 : 0;
+        var dst = raw.AsSpan(count, 3 * n + 3);
+        var w = 0;
+        // Padded text is '<' word '>' (length n + 2); a start s covers padded[s .. s + 4].
+        for (var s = 0; s + 3 <= n + 2; s++)
+        {
+            var c0 = s == 0 ? '<' : word[s - 1];
+            var c1 = s + 1 == n + 1 ? '>' : word[s];
+            var c2 = s + 2 == n + 1 ? '>' : word[s + 1];
+            var h = TextHash.Step(TextHash.Step(TextHash.Step(seed, c0), c1), c2);
+            dst[w++] = KeyOf(TextHash.Finish(h ^ 3), mask, signed);
+            if (s + 3 > n + 1) continue;
+            h = TextHash.Step(h, s + 3 == n + 1 ? '>' : word[s + 2]);
+            dst[w++] = KeyOf(TextHash.Finish(h ^ 4), mask, signed);
+            if (s + 4 > n + 1) continue;
+            h = TextHash.Step(h, s + 4 == n + 1 ? '>' : word[s + 3]);
+            dst[w++] = KeyOf(TextHash.Finish(h ^ 5), mask, signed);
+        }
+        return count + w;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KeyOf(ulong h, int mask, int signed) => ((int)h & mask) << 1 | ((int)(h >> 63) & signed);
+
     private int Key(ulong h) => (Index(h) << 1) | (_o.Signed ? (int)(h >> 63) : 0);
 
     private int Index(ulong h) => (int)(h & (ulong)_mask);
     private float Sign(ulong h) => !_o.Signed || (h >> 63) == 0 ? 1f : -1f;
 
+    // Sums the signs of equal indices (sorted keys), drops sums that cancelled, then scales to unit L2 norm.
     private int Merge(ReadOnlySpan<int> keys, Span<int> indices, Span<float> values)
     {
-        if (keys.Length == 0) return 0;
+        if (keys.Length == 0 || indices.Length == 0) return 0;
         var w = 0;
-        var i = 0;
-        while (i < keys.Length && w < indices.Length)
+        var cur = keys[0] >> 1;
+        var v = 1 - ((keys[0] & 1) << 1);
+        for (var i = 1; i < keys.Length; i++)
         {
-            var index = keys[i] >> 1;
-            var v = 0;
-            while (i < keys.Length && keys[i] >> 1 == index) v += (keys[i++] & 1) == 0 ? 1 : -1;
-            if (v == 0) continue; // signed collisions cancelled out
-            indices[w] = index;
+            var k = keys[i];
+            var index = k >> 1;
+            var sign = 1 - ((k & 1) << 1);
+            if (index == cur)
+            {
+                v += sign;
+                continue;
+            }
+            if (v != 0) // signed collisions that cancelled out are dropped
+            {
+                indices[w] = cur;
+                values[w] = v;
+                if (++w == indices.Length) break;
+            }
+            cur = index;
+            v = sign;
+        }
+        if (v != 0 && w < indices.Length)
+        {
+            indices[w] = cur;
             values[w] = v;
             w++;
         }
         if (_o.L2Normalize && w > 0)
         {
+            var vals = values[..w];
             var sum = 0f;
-            for (var j = 0; j < w; j++) sum += values[j] * values[j];
+            foreach (var x in vals) sum += x * x;
             var inv = 1f / MathF.Sqrt(sum);
-            for (var j = 0; j < w; j++) values[j] *= inv;
+            for (var j = 0; j < vals.Length; j++) vals[j] *= inv;
         }
         return w;
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using EarlyWarning.Text.Internal;
 using EarlyWarning.Text.Myanmar;
 
 namespace EarlyWarning.Text.Normalization;
@@ -32,8 +33,10 @@ public enum NormalizationSteps
 /// <summary>
 /// Unicode normalisation and de-obfuscation into a caller-provided buffer. Order: strip invisible characters (lone
 /// surrogates always become U+FFFD) → Zawgyi to Unicode → NFKC → case fold → homoglyphs and l33t per word → re-join
-/// spaced letters → collapse repeats. Thread-safe; allocation-free in steady state (pooled scratch buffers; NFKC
-/// only calls ICU when the quick check cannot prove the text is already normalised).
+/// spaced letters → collapse repeats. Thread-safe; allocation-free in steady state (per-thread scratch buffers; NFKC
+/// only calls ICU when the quick check cannot prove the text is already normalised). Pure ASCII text skips the
+/// Unicode steps (vectorised lower-casing), character properties come from precomputed tables, and word-level
+/// steps are skipped when a vectorised scan shows they cannot change the text; the output is identical either way.
 /// </summary>
 public sealed class TextNormalizer
 {
@@ -65,11 +68,62 @@ public sealed class TextNormalizer
     public OperationStatus Normalize(ReadOnlySpan<char> input, Span<char> output, out int written)
     {
         written = 0;
+        // Fast path: pure ASCII text cannot hold Zawgyi, is already NFKC, and case-folds and sanitises with
+        // vectorised primitives; the word-level steps below are the same for both paths.
+        int len;
+        if (Has(NormalizationSteps.CaseFold) ? TryLowerAscii(input, output) : TryCopyAscii(input, output))
+        {
+            len = input.Length;
+            if (Has(NormalizationSteps.StripInvisible)) ReplaceAsciiControls(output[..len]);
+        }
+        else
+        {
+            var status = NormalizeGeneral(input, output, out len);
+            if (status != OperationStatus.Done) return status;
+        }
+        if (Has(NormalizationSteps.Homoglyphs) || Has(NormalizationSteps.Leet)) FoldWords(output[..len]);
+        if (Has(NormalizationSteps.JoinSpacedLetters)) len = JoinSpacedLetters(output[..len]);
+        if (Has(NormalizationSteps.CollapseRepeats)) len = CollapseRepeats(output[..len]);
+        written = len;
+        return OperationStatus.Done;
+    }
+
+    // True (with the text lower-cased into output) when input is all ASCII and fits.
+    private static bool TryLowerAscii(ReadOnlySpan<char> input, Span<char> output) =>
+        input.Length <= output.Length && Ascii.ToLower(input, output, out _) == OperationStatus.Done;
+
+    private static bool TryCopyAscii(ReadOnlySpan<char> input, Span<char> output)
+    {
+        if (input.Length > output.Length || !Ascii.IsValid(input)) return false;
+        input.CopyTo(output);
+        return true;
+    }
+
+    private static readonly SearchValues<char> AsciiControls = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000B\u000C\u000D\u000E\u000F"
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
+
+    // StripInvisible on ASCII: controls other than '\n' become spaces (as Sanitize does).
+    private static void ReplaceAsciiControls(Span<char> s)
+    {
+        int i;
+        while ((i = s.IndexOfAny(AsciiControls)) >= 0)
+        {
+            s[i] = ' ';
+            s = s[(i + 1)..];
+        }
+    }
+
+    // Sanitise -> Zawgyi -> NFKC -> case fold, for text with non-ASCII characters.
+    private OperationStatus NormalizeGeneral(ReadOnlySpan<char> input, Span<char> output, out int written)
+    {
+        written = 0;
+        var scratch = ThreadScratch.Current;
         char[]? clean = null, zawgyi = null, nfkc = null;
         try
         {
-            clean = ArrayPool<char>.Shared.Rent(Math.Max(16, input.Length));
-            ReadOnlySpan<char> cur = clean.AsSpan(0, Sanitize(input, clean, Has(NormalizationSteps.StripInvisible)));
+            var cleanBuf = ThreadScratch.Get(scratch.Clean, Math.Max(16, input.Length), ref clean);
+            ReadOnlySpan<char> cur = cleanBuf.AsSpan(0, Sanitize(input, cleanBuf, Has(NormalizationSteps.StripInvisible)));
 
             if (Has(NormalizationSteps.ZawgyiToUnicode) && ZawgyiDetector.ContainsMyanmar(cur)
                 && (_zawgyi ??= ZawgyiDetector.Default).GetZawgyiProbability(cur) > ZawgyiThreshold)
@@ -80,27 +134,27 @@ public sealed class TextNormalizer
 
             if (Has(NormalizationSteps.Nfkc) && !NfkcQuickCheck.IsKnownNormalized(cur))
             {
-                nfkc = ArrayPool<char>.Shared.Rent(cur.Length * 4 + 16);
-                if (NfkcQuickCheck.TryNormalizeSimple(cur, nfkc, out var kn) || TryNfkc(cur, ref nfkc, out kn))
-                    cur = nfkc.AsSpan(0, kn);
+                var nfkcBuf = ThreadScratch.Get(scratch.Nfkc, cur.Length * 4 + 16, ref nfkc);
+                if (NfkcQuickCheck.TryNormalizeSimple(cur, nfkcBuf, out var kn)) cur = nfkcBuf.AsSpan(0, kn);
+                else
+                {
+                    // ICU may need a bigger buffer than the scratch one: always work in a rented array here.
+                    if (nfkc is null) nfkc = ArrayPool<char>.Shared.Rent(cur.Length * 4 + 16);
+                    if (TryNfkc(cur, ref nfkc, out kn)) cur = nfkc.AsSpan(0, kn);
+                }
             }
 
             if (cur.Length > output.Length) return OperationStatus.DestinationTooSmall;
-            var len = cur.Length;
             if (Has(NormalizationSteps.CaseFold)) CaseFold(cur, output);
             else cur.CopyTo(output);
-
-            if (Has(NormalizationSteps.Homoglyphs) || Has(NormalizationSteps.Leet)) FoldWords(output[..len]);
-            if (Has(NormalizationSteps.JoinSpacedLetters)) len = JoinSpacedLetters(output[..len]);
-            if (Has(NormalizationSteps.CollapseRepeats)) len = CollapseRepeats(output[..len]);
-            written = len;
+            written = cur.Length;
             return OperationStatus.Done;
         }
         finally
         {
-            if (clean is not null) ArrayPool<char>.Shared.Return(clean);
-            if (zawgyi is not null) ArrayPool<char>.Shared.Return(zawgyi);
-            if (nfkc is not null) ArrayPool<char>.Shared.Return(nfkc);
+            ThreadScratch.Return(clean);
+            ThreadScratch.Return(zawgyi);
+            ThreadScratch.Return(nfkc);
         }
     }
 
@@ -158,7 +212,7 @@ public sealed class TextNormalizer
             }
             if (strip)
             {
-                if (IsInvisible(c)) continue;
+                if (CharTable.Has(c, CharTable.Invisible)) continue;
                 if (c is >= '\u0080' and <= '\u009F') { dest[w++] = ' '; continue; }
             }
             dest[w++] = c;
@@ -166,26 +220,17 @@ public sealed class TextNormalizer
         return w;
     }
 
-    private static bool IsInvisible(char c) =>
-        c is '\u00AD' or '\u034F' or '\u0640' or '\u061C' or '\u180E' or '\uFEFF'
-            or >= '\u200B' and <= '\u200F' or >= '\u202A' and <= '\u202E' or >= '\u2060' and <= '\u206F'
-            or >= '\uFE00' and <= '\uFE0F'
-        || (c >= '\u0600' && CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format);
-
     private static void CaseFold(ReadOnlySpan<char> src, Span<char> dest)
     {
         for (var i = 0; i < src.Length; i++)
         {
             var c = src[i];
-            dest[i] = c < '\u0080' ? (uint)(c - 'A') <= 'Z' - 'A' ? (char)(c | 0x20) : c : char.ToLowerInvariant(c);
+            dest[i] = CharTable.ToLower(c);
         }
     }
 
-    private static bool IsLetterLike(char c) =>
-        c < '\u0080' ? (uint)((c | 0x20) - 'a') <= 'z' - 'a' : char.IsLetter(c) || IsMark(c);
-
-    private static bool IsMark(char c) =>
-        char.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+    // A letter-like character or an ASCII digit: what a word is made of for the word-level steps.
+    private static bool IsWordy(char c) => CharTable.Has(c, CharTable.LetterLike | CharTable.AsciiDigit);
 
     private static bool IsLeetSymbol(char c) => c is '@' or '$' or '!' or '|';
 
@@ -196,29 +241,53 @@ public sealed class TextNormalizer
         _ => '\0',
     };
 
-    // Homoglyphs and l33t, word by word, in place (both map one char to one char).
+    // Homoglyphs and l33t, word by word, in place (both map one char to one char). A word with no character at or
+    // above U+0131 has no confusable, and one without digits or l33t symbols has nothing to map: both are skipped.
     private void FoldWords(Span<char> s)
     {
+        var homoglyphs = Has(NormalizationSteps.Homoglyphs) && HasConfusableRange(s);
+        var leet = Has(NormalizationSteps.Leet) && s.ContainsAny(LeetChars);
+        if (!homoglyphs && !leet) return; // nothing either step could change (vectorised checks)
         var i = 0;
         while (i < s.Length)
         {
             var c = s[i];
-            if (!IsLetterLike(c) && !char.IsAsciiDigit(c)) { i++; continue; }
+            if (!IsWordy(c)) { i++; continue; }
             var start = i++;
+            var high = IsConfusableRange(c);
+            var symbols = char.IsAsciiDigit(c);
             while (i < s.Length)
             {
                 var d = s[i];
-                if (IsLetterLike(d) || char.IsAsciiDigit(d)) { i++; continue; }
+                if (IsWordy(d))
+                {
+                    high |= IsConfusableRange(d);
+                    symbols |= char.IsAsciiDigit(d);
+                    i++;
+                    continue;
+                }
                 // A l33t symbol belongs to the word only inside it: "h@te", "k!ll" (a leading '@' is a mention).
-                if (IsLeetSymbol(d) && i + 1 < s.Length && (IsLetterLike(s[i + 1]) || char.IsAsciiDigit(s[i + 1]) || IsLeetSymbol(s[i + 1])))
-                { i++; continue; }
+                if (IsLeetSymbol(d) && i + 1 < s.Length && (IsWordy(s[i + 1]) || IsLeetSymbol(s[i + 1])))
+                {
+                    symbols = true;
+                    i++;
+                    continue;
+                }
                 break;
             }
             var word = s[start..i];
-            if (Has(NormalizationSteps.Homoglyphs)) FoldHomoglyphs(word);
-            if (Has(NormalizationSteps.Leet)) FoldLeet(word);
+            if (homoglyphs && high) FoldHomoglyphs(word);
+            if (leet && symbols) FoldLeet(word);
         }
     }
+
+    private static readonly SearchValues<char> LeetChars = SearchValues.Create("0123456789@$!|");
+
+    // Confusables.Fold is non-zero only in U+0131..U+052F and U+1D00..U+1D22.
+    private static bool IsConfusableRange(char c) => (uint)(c - '\u0131') <= 0x052F - 0x0131 || (uint)(c - '\u1D00') <= 0x22;
+
+    private static bool HasConfusableRange(ReadOnlySpan<char> s) =>
+        s.ContainsAnyInRange('\u0131', '\u052F') || s.ContainsAnyInRange('\u1D00', '\u1D22');
 
     private static void FoldHomoglyphs(Span<char> word)
     {
@@ -227,7 +296,7 @@ public sealed class TextNormalizer
         {
             if (Confusables.IsLatinLetter(c)) latin = true;
             else if (c >= '\u0131' && Confusables.Fold(c) != '\0') confusable = true;
-            else if (c >= '\u0080' && char.IsLetter(c)) other = true;
+            else if (c >= '\u0080' && CharTable.Has(c, CharTable.Letter)) other = true;
         }
         if (!confusable || (!latin && other)) return;
         for (var i = 0; i < word.Length; i++)
@@ -270,25 +339,34 @@ public sealed class TextNormalizer
 
     // Latin, Greek and Cyrillic single letters (not followed by a combining mark) are candidates for re-joining.
     private static bool IsJoinableLetter(Span<char> s, int i) =>
-        i < s.Length && s[i] < '\u0530' && char.IsLetter(s[i])
-        && (i + 1 >= s.Length || IsSpacer(s[i + 1]) || !(IsLetterLike(s[i + 1]) || char.IsAsciiDigit(s[i + 1])));
+        i < s.Length && s[i] < '\u0530' && CharTable.Has(s[i], CharTable.Letter)
+        && (i + 1 >= s.Length || IsSpacer(s[i + 1]) || !IsWordy(s[i + 1]));
+
+    // A chain of three spaced letters needs the same spacer at p and p + 2: text without that is left as it is.
+    private static bool MayHaveSpacedLetters(ReadOnlySpan<char> s)
+    {
+        for (var p = 0; p + 2 < s.Length; p++)
+            if (s[p] == s[p + 2] && IsSpacer(s[p])) return true;
+        return false;
+    }
 
     private static int JoinSpacedLetters(Span<char> s)
     {
+        if (!MayHaveSpacedLetters(s)) return s.Length;
         var w = 0;
         var r = 0;
         var prevOriginal = '\0';
         while (r < s.Length)
         {
             var c = s[r];
-            var atWordStart = r == 0 || !(IsLetterLike(prevOriginal) || char.IsAsciiDigit(prevOriginal));
+            var atWordStart = r == 0 || !IsWordy(prevOriginal);
             if (atWordStart && IsJoinableLetter(s, r) && r + 1 < s.Length && IsSpacer(s[r + 1]))
             {
                 var sep = s[r + 1];
                 var count = 1;
                 var end = r + 1; // exclusive end of the chain so far
                 while (end + 1 < s.Length && s[end] == sep && IsJoinableLetter(s, end + 1)
-                       && (end + 2 >= s.Length || s[end + 2] == sep || !(IsLetterLike(s[end + 2]) || char.IsAsciiDigit(s[end + 2]))))
+                       && (end + 2 >= s.Length || s[end + 2] == sep || !IsWordy(s[end + 2])))
                 {
                     count++;
                     end += 2;
@@ -316,7 +394,7 @@ public sealed class TextNormalizer
         for (var r = 0; r < s.Length; r++)
         {
             var c = s[r];
-            if (c == last && IsLetterLike(c) && !IsMark(c))
+            if (c == last && (CharTable.Of(c) & (CharTable.LetterLike | CharTable.Mark)) == CharTable.LetterLike)
             {
                 run++;
                 if (c < '\u0530' || run >= 2) continue; // Latin/Greek/Cyrillic keep one; other scripts keep two

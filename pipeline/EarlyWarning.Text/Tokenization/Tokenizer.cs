@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text;
+using EarlyWarning.Text.Internal;
 
 namespace EarlyWarning.Text.Tokenization;
 
@@ -141,9 +141,18 @@ public ref struct TokenEnumerator
             else
             {
                 var allDigits = true;
-                while (i < t.Length && IsWordChar(t, i) && !Burmese.IsRunChar(t[i]) && !IsNoSpaceScript(t, i))
+                while (i < t.Length)
                 {
-                    if (!char.IsAsciiDigit(t[i])) allDigits = false;
+                    var d = t[i];
+                    if (d < '\u0080')
+                    {
+                        // ASCII letters, digits and '_' are word characters of no special script.
+                        var k = AsciiClass[d];
+                        if (k is Letter or Underscore) { allDigits = false; i++; continue; }
+                        if (k == Digit) { i++; continue; }
+                    }
+                    if (!IsWordChar(t, i) || Burmese.IsRunChar(d) || IsNoSpaceScript(t, i)) break;
+                    if (!char.IsAsciiDigit(d)) allDigits = false;
                     i += Step(t, i);
                 }
                 kind = allDigits ? TokenKind.Number : TokenKind.Word;
@@ -180,19 +189,16 @@ public ref struct TokenEnumerator
             var k = AsciiClass[c];
             if (k is Letter or Digit or Underscore) return true;
             // An apostrophe inside a word ("don't") belongs to it.
-            return k == Apostrophe && i > 0 && i + 1 < t.Length && char.IsLetter(t[i - 1]) && char.IsLetter(t[i + 1]);
+            return k == Apostrophe && i > 0 && i + 1 < t.Length && CharTable.Has(t[i - 1], CharTable.Letter) && CharTable.Has(t[i + 1], CharTable.Letter);
         }
-        if (char.IsLetterOrDigit(c)) return true;
-        var cat = char.GetUnicodeCategory(c);
-        if (cat is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark) return true;
-        if (c is '\u200C' or '\u200D') return true;
+        if (CharTable.Has(c, CharTable.WordChar)) return true; // letter or digit, mark, ZWNJ, ZWJ
         if (char.IsHighSurrogate(c) && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1]))
             return Rune.IsLetterOrDigit(new Rune(c, t[i + 1]));
         return false;
     }
 
     private static bool IsMarkAt(ReadOnlySpan<char> t, int i) =>
-        t[i] >= '\u0300' && char.GetUnicodeCategory(t[i]) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark;
+        t[i] >= '\u0300' && CharTable.Has(t[i], CharTable.ClusterMark);
 
     // A cluster is a base character (or surrogate pair) with the marks that follow it.
     private static int ClusterEnd(ReadOnlySpan<char> t, int i, int end)
@@ -207,10 +213,7 @@ public ref struct TokenEnumerator
     {
         var c = t[i];
         if (c < '\u0E00') return false;
-        if (c <= '\u0FFF') return char.IsLetter(c); // Thai, Lao, Tibetan
-        if (c is >= '\u1780' and <= '\u17FF') return char.IsLetter(c);                                        // Khmer
-        if (c is >= '\u3040' and <= '\u30FF' or >= '\u3400' and <= '\u4DBF' or >= '\u4E00' and <= '\u9FFF'
-            or >= '\uF900' and <= '\uFAFF') return char.IsLetter(c);
+        if (CharTable.Has(c, CharTable.NoSpaceLetter)) return true; // BMP letters of Thai, Lao, Tibetan, Khmer, kana, CJK
         if (char.IsHighSurrogate(c) && c is >= '\uD840' and <= '\uD87F' && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1]))
             return true; // CJK extension planes (U+20000..U+2FFFF)
         return false;

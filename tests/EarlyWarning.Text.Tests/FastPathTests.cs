@@ -1,0 +1,91 @@
+using System.Globalization;
+using CsCheck;
+using EarlyWarning.Text.Features;
+using EarlyWarning.Text.Internal;
+using EarlyWarning.Text.Normalization;
+
+namespace EarlyWarning.Text.Tests;
+
+/// <summary>The throughput work's building blocks agree with the slow definitions they replace.</summary>
+public class FastPathTests
+{
+    [Fact]
+    public void Char_table_matches_the_dotnet_predicates_for_every_utf16_unit()
+    {
+        var mismatches = 0;
+        for (var i = 0; i <= 0xFFFF; i++)
+        {
+            var c = (char)i;
+            var cat = CharUnicodeInfo.GetUnicodeCategory(c);
+            var mark = cat is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+            if (CharTable.Has(c, CharTable.Letter) != char.IsLetter(c)) mismatches++;
+            if (CharTable.Has(c, CharTable.Mark) != mark) mismatches++;
+            if (CharTable.Has(c, CharTable.AsciiDigit) != char.IsAsciiDigit(c)) mismatches++;
+            if (CharTable.ToLower(c) != char.ToLowerInvariant(c)) mismatches++;
+            if (i >= 0x80 && CharTable.Has(c, CharTable.WordChar) != (char.IsLetterOrDigit(c) || mark || c is '\u200C' or '\u200D')) mismatches++;
+        }
+        Assert.Equal(0, mismatches);
+        // Spot checks that the table is not trivially empty or full.
+        Assert.True(CharTable.Has('\u0DC3', CharTable.Letter) && CharTable.Has('\u0DCA', CharTable.Mark));
+        Assert.True(CharTable.Has('\u200B', CharTable.Invisible) && !CharTable.Has('a', CharTable.Invisible));
+        Assert.True(CharTable.Has('\u0E01', CharTable.NoSpaceLetter) && !CharTable.Has('\u1000', CharTable.NoSpaceLetter));
+        Assert.Equal('ж', CharTable.ToLower('Ж'));
+    }
+
+    [Theory]
+    [InlineData(19)]
+    [InlineData(11)]
+    [InlineData(27)]
+    public void Key_sort_sorts_like_array_sort(int bits)
+    {
+        var sizes = Gen.OneOf(Gen.Int[0, 60], Gen.Int[60, 3000]);
+        Gen.Select(sizes, Gen.Int[0, int.MaxValue], Gen.Bool).Sample((n, seed, fewDistinct) =>
+        {
+            var rng = new Random(seed);
+            var limit = fewDistinct ? Math.Min(8, 1 << bits) : 1 << bits;
+            var keys = new int[n];
+            for (var i = 0; i < n; i++) keys[i] = rng.Next(limit);
+            var expected = (int[])keys.Clone();
+            Array.Sort(expected);
+            var result = KeySort.Sort(keys, new int[n], bits);
+            Assert.Equal(expected, result.ToArray());
+        }, iter: 300);
+    }
+
+    // ASCII text takes the vectorised path; a non-ASCII suffix behind a newline (which no step joins across) forces
+    // the general path for the same text, so both must agree on the shared prefix.
+    private static readonly Gen<string> AsciiTricky = Gen.OneOfConst(
+            'a', 'b', 'k', 'l', 'I', 'K', 'O', '0', '1', '3', '4', '7', '@', '$', '!', '|', ' ', ' ', '.', '-', '_', '*',
+            '#', '\'', '\n', '\t', '\u0001', '\u007F', 'h', 't', 'p', ':', '/', 'w', 'Z')
+        .Array[0, 120].Select(a => new string(a));
+
+    [Fact]
+    public void Ascii_fast_path_equals_the_general_path()
+    {
+        var normalizer = new TextNormalizer();
+        const string suffix = "\n\u0915\u093F";
+        AsciiTricky.Sample(s =>
+        {
+            var fast = normalizer.Normalize(s);
+            var general = normalizer.Normalize(s + suffix);
+            Assert.Equal(fast + suffix, general);
+        }, iter: 3000);
+    }
+
+    [Fact]
+    public void Long_texts_past_the_thread_buffers_featurise_like_their_normalised_form()
+    {
+        // 20k chars: past ThreadScratch.CharCapacity, so Featurize rents; the result must equal featurising the
+        // normalised text directly (which also rents for its keys).
+        var h = new FeatureHasher();
+        var text = string.Join(" ", Corpus.Texts("davidson", 300));
+        Assert.True(text.Length > ThreadScratch.CharCapacity);
+        int[] i1 = new int[1024], i2 = new int[1024];
+        float[] v1 = new float[1024], v2 = new float[1024];
+        var n1 = h.Featurize(text, i1, v1);
+        var n2 = h.FeaturizeNormalized(h.Normalizer.Normalize(text), i2, v2);
+        Assert.True(n1 > 500);
+        Assert.Equal(i2[..n2], i1[..n1]);
+        Assert.Equal(v2[..n2], v1[..n1]);
+    }
+}
