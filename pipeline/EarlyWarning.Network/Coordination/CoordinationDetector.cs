@@ -23,6 +23,7 @@ internal sealed class CoordinationDetector
     {
         public List<string> Keys { get; } = [];
         public long LastMs { get; set; }
+        public bool Queued { get; set; }
     }
 
     internal sealed class Campaign
@@ -45,9 +46,18 @@ internal sealed class CoordinationDetector
     private readonly long _intervalMs;
     private readonly long _horizonMs;
     private readonly Queue<PostRecord> _recent = new();
+    private readonly Dictionary<string, Queue<(long, PostRecord)>> _byAuthor = new(StringComparer.Ordinal);
+    private long _postSeq;
     private readonly Dictionary<(string, string), PairStat> _pairs = [];
+    // Pairs by last co-share time (lazy: an entry is stale once the pair moved on), so pruning touches only expiring pairs.
+    private readonly PriorityQueue<(string, string), long> _pairExpiry = new();
+    // Pairs with at least MinDistinctContents keys: the only ones candidate groups are built from.
+    private readonly HashSet<(string, string)> _strong = [];
     private readonly List<Campaign> _campaigns = [];
     private int _nextCampaign;
+    private int[] _sortItems = new int[64];
+    private long[] _sortKeys = new long[64];
+    private int[] _windowCount = new int[64];
 
     public CoordinationDetector(NetworkOptions o)
     {
@@ -62,7 +72,23 @@ internal sealed class CoordinationDetector
     public long GroupsTested { get; private set; }
     public long GroupsRejected { get; private set; }
 
-    public void AddPost(PostRecord r) => _recent.Enqueue(r);
+    public void AddPost(PostRecord r)
+    {
+        _recent.Enqueue(r);
+        if (!_byAuthor.TryGetValue(r.Author, out var q)) _byAuthor.Add(r.Author, q = new Queue<(long, PostRecord)>());
+        q.Enqueue((_postSeq++, r));
+    }
+
+    private void DequeueRecent()
+    {
+        var r = _recent.Dequeue();
+        // Each author's queue is the global queue restricted to that author, so its head is this record.
+        if (_byAuthor.TryGetValue(r.Author, out var q) && q.Count > 0 && ReferenceEquals(q.Peek().Item2, r))
+        {
+            q.Dequeue();
+            if (q.Count == 0) _byAuthor.Remove(r.Author);
+        }
+    }
 
     public void AddCoShare(in CoShare c)
     {
@@ -72,8 +98,12 @@ internal sealed class CoordinationDetector
             p = new PairStat();
             _pairs.Add(key, p);
         }
-        if (p.Keys.Count < 8 && !p.Keys.Contains(c.Key)) p.Keys.Add(c.Key);
-        p.LastMs = Math.Max(p.LastMs, Math.Max(c.TimeA, c.TimeB));
+        if (p.Keys.Count < 8 && !p.Keys.Contains(c.Key))
+        {
+            p.Keys.Add(c.Key);
+            if (p.Keys.Count >= _o.MinDistinctContents) _strong.Add(key);
+        }
+        Touch(key, p, Math.Max(c.TimeA, c.TimeB));
         if (_pairs.Count > 2 * _o.MaxPairs) PrunePairs(long.MinValue);
     }
 
@@ -81,10 +111,9 @@ internal sealed class CoordinationDetector
     public void Detect(long nowMs, List<Signal> output)
     {
         var cutoff = nowMs - _horizonMs;
-        while (_recent.Count > 0 && _recent.Peek().TimeMs < cutoff) _recent.Dequeue();
+        while (_recent.Count > 0 && _recent.Peek().TimeMs < cutoff) DequeueRecent();
         PrunePairs(cutoff);
         _campaigns.RemoveAll(c => c.EndMs < cutoff);
-
         foreach (var group in CandidateGroups())
         {
             GroupsTested++;
@@ -98,62 +127,119 @@ internal sealed class CoordinationDetector
         }
     }
 
+    private void Touch((string, string) key, PairStat p, long timeMs)
+    {
+        var last = Math.Max(p.LastMs, timeMs);
+        if (!p.Queued || last != p.LastMs)
+        {
+            p.LastMs = last;
+            p.Queued = true;
+            _pairExpiry.Enqueue(key, p.LastMs);
+            if (_pairExpiry.Count > (2 * _pairs.Count) + 1024) RebuildExpiry();
+        }
+    }
+
+    private void RebuildExpiry()
+    {
+        _pairExpiry.Clear();
+        foreach (var (k, p) in _pairs)
+        {
+            p.Queued = true;
+            _pairExpiry.Enqueue(k, p.LastMs);
+        }
+    }
+
+    private void RemovePair((string, string) key)
+    {
+        _pairs.Remove(key);
+        _strong.Remove(key);
+    }
+
     private void PrunePairs(long cutoff)
     {
-        List<(string, string)>? drop = null;
-        foreach (var (k, p) in _pairs) if (p.LastMs < cutoff) (drop ??= []).Add(k);
-        if (drop is not null) foreach (var k in drop) _pairs.Remove(k);
+        // Every pair has a queue entry at its current LastMs, so all pairs idle since before the cutoff are reached.
+        while (_pairExpiry.TryPeek(out var k, out var time) && time < cutoff)
+        {
+            _pairExpiry.Dequeue();
+            if (_pairs.TryGetValue(k, out var p) && p.LastMs < cutoff) RemovePair(k);
+        }
         if (_pairs.Count <= _o.MaxPairs) return;
         // Over the bound: keep the most recently active pairs.
         var excess = _pairs.OrderBy(kv => kv.Value.LastMs).ThenBy(kv => kv.Key.Item1, StringComparer.Ordinal)
             .ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).Take(_pairs.Count - _o.MaxPairs).Select(kv => kv.Key).ToList();
-        foreach (var k in excess) _pairs.Remove(k);
+        foreach (var k in excess) RemovePair(k);
+        RebuildExpiry();
     }
 
     /// <summary>Components of the k-core of the repeated-co-share graph, each sorted, in a deterministic order.</summary>
     private List<List<string>> CandidateGroups()
     {
-        var adj = new SortedDictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var ((a, b), p) in _pairs)
+        var groups = new List<List<string>>();
+        if (_strong.Count == 0) return groups;
+        // Vertices numbered in ordinal order of their account id; adjacency as int lists (pairs are unique).
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (a, b) in _strong)
         {
-            if (p.Keys.Count < _o.MinDistinctContents) continue;
-            if (!adj.TryGetValue(a, out var na)) adj[a] = na = new HashSet<string>(StringComparer.Ordinal);
-            if (!adj.TryGetValue(b, out var nb)) adj[b] = nb = new HashSet<string>(StringComparer.Ordinal);
-            na.Add(b);
-            nb.Add(a);
+            ids.TryAdd(a, 0);
+            ids.TryAdd(b, 0);
+        }
+        var names = new string[ids.Count];
+        ids.Keys.CopyTo(names, 0);
+        Array.Sort(names, StringComparer.Ordinal);
+        for (var i = 0; i < names.Length; i++) ids[names[i]] = i;
+        var adj = new List<int>[names.Length];
+        for (var i = 0; i < adj.Length; i++) adj[i] = [];
+        foreach (var (a, b) in _strong)
+        {
+            int x = ids[a], y = ids[b];
+            adj[x].Add(y);
+            adj[y].Add(x);
         }
         // k-core peeling: chance pairings rarely give an account several repeated partners.
         var k = Math.Max(1, _o.MinPartners);
-        var queue = new Queue<string>(adj.Where(kv => kv.Value.Count < k).Select(kv => kv.Key));
-        var removed = new HashSet<string>(StringComparer.Ordinal);
+        var degree = new int[names.Length];
+        var removed = new bool[names.Length];
+        var queue = new Queue<int>();
+        for (var v = 0; v < names.Length; v++)
+        {
+            degree[v] = adj[v].Count;
+            if (degree[v] < k) queue.Enqueue(v);
+        }
         while (queue.Count > 0)
         {
             var v = queue.Dequeue();
-            if (!removed.Add(v)) continue;
+            if (removed[v]) continue;
+            removed[v] = true;
             foreach (var u in adj[v])
             {
-                if (removed.Contains(u)) continue;
-                adj[u].Remove(v);
-                if (adj[u].Count < k) queue.Enqueue(u);
+                if (removed[u]) continue;
+                if (--degree[u] < k) queue.Enqueue(u);
             }
         }
-        var groups = new List<List<string>>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var start in adj.Keys)
+        var seen = new bool[names.Length];
+        var stack = new Stack<int>();
+        var comp = new List<int>();
+        for (var start = 0; start < names.Length; start++)
         {
-            if (removed.Contains(start) || !seen.Add(start)) continue;
-            var comp = new List<string>();
-            var stack = new Stack<string>();
+            if (removed[start] || seen[start]) continue;
+            seen[start] = true;
+            comp.Clear();
             stack.Push(start);
             while (stack.Count > 0)
             {
                 var v = stack.Pop();
                 comp.Add(v);
-                foreach (var u in adj[v]) if (!removed.Contains(u) && seen.Add(u)) stack.Push(u);
+                foreach (var u in adj[v])
+                {
+                    if (removed[u] || seen[u]) continue;
+                    seen[u] = true;
+                    stack.Push(u);
+                }
             }
             if (comp.Count < _o.MinGroupSize) continue;
-            comp.Sort(StringComparer.Ordinal);
-            groups.Add(comp);
+            // Ids follow ordinal account order, so sorting ids sorts the accounts.
+            comp.Sort();
+            groups.Add(comp.ConvertAll(v => names[v]));
         }
         return groups;
     }
@@ -166,11 +252,17 @@ internal sealed class CoordinationDetector
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < group.Count; i++) index[group[i]] = i;
-        var posts = _recent.Where(r => index.ContainsKey(r.Author)).ToList();
+        // The group's recent posts in stream order (as a filter of the recent queue would give them).
+        var tagged = new List<(long Seq, PostRecord Post)>();
+        foreach (var a in group) if (_byAuthor.TryGetValue(a, out var q)) tagged.AddRange(q);
+        tagged.Sort(static (x, y) => x.Seq.CompareTo(y.Seq));
+        var posts = tagged.ConvertAll(x => x.Post);
+
         if (posts.Count < 2) return null;
         var authors = posts.Select(p => index[p.Author]).ToArray();
         var times = posts.Select(p => p.TimeMs).ToArray();
-        var byKey = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
+        // Key order does not matter: the counts below are sums over keys.
+        var byKey = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var i = 0; i < posts.Count; i++)
         {
             foreach (var key in posts[i].Keys)
@@ -234,25 +326,39 @@ internal sealed class CoordinationDetector
     private long CountSynchronised(List<int[]> keyLists, long[] times, int[] authors, long[] perAccount, bool[]? synced)
     {
         long pairs = 0;
+        // The counted pairs (|Δt| within the interval) do not depend on how equal times are ordered, so a
+        // primitive key sort gives the same result as any other sort by time.
         foreach (var src in keyLists)
         {
-            var l = (int[])src.Clone();
-            Array.Sort(l, (x, y) => times[x].CompareTo(times[y]));
+            if (_sortItems.Length < src.Length)
+            {
+                _sortItems = new int[src.Length * 2];
+                _sortKeys = new long[src.Length * 2];
+            }
+            var l = _sortItems.AsSpan(0, src.Length);
+            var k = _sortKeys.AsSpan(0, src.Length);
+            src.CopyTo(l);
+            for (var i = 0; i < l.Length; i++) k[i] = times[l[i]];
+            k.Sort(l);
+            // Each post's partners are the posts of other accounts within the interval either side: a sliding
+            // window [lo, hi) with per-account counts gives them in one pass instead of enumerating pairs.
+            if (_windowCount.Length < perAccount.Length) _windowCount = new int[perAccount.Length];
+            var cnt = _windowCount;
+            int lo = 0, hi = 0;
+            long twice = 0;
             for (var i = 0; i < l.Length; i++)
             {
-                for (var j = i + 1; j < l.Length && times[l[j]] - times[l[i]] <= _intervalMs; j++)
-                {
-                    if (authors[l[i]] == authors[l[j]]) continue;
-                    pairs++;
-                    perAccount[authors[l[i]]]++;
-                    perAccount[authors[l[j]]]++;
-                    if (synced is not null)
-                    {
-                        synced[l[i]] = true;
-                        synced[l[j]] = true;
-                    }
-                }
+                while (hi < l.Length && k[hi] - k[i] <= _intervalMs) cnt[authors[l[hi++]]]++;
+                while (k[i] - k[lo] > _intervalMs) cnt[authors[l[lo++]]]--;
+                var a = authors[l[i]];
+                var partners = (hi - lo) - cnt[a];
+                if (partners == 0) continue;
+                twice += partners;
+                perAccount[a] += partners;
+                if (synced is not null) synced[l[i]] = true;
             }
+            for (var i = lo; i < hi; i++) cnt[authors[l[i]]]--;
+            pairs += twice / 2;
         }
         return pairs;
     }
@@ -376,7 +482,7 @@ internal sealed class CoordinationDetector
         var n = r.ReadInt32();
         for (var i = 0; i < n; i++)
         {
-            _recent.Enqueue(new PostRecord(r.ReadString(), r.ReadString(), r.ReadInt64(), ReadStrings(r), N(r.ReadString()),
+            AddPost(new PostRecord(r.ReadString(), r.ReadString(), r.ReadInt64(), ReadStrings(r), N(r.ReadString()),
                 N(r.ReadString()), N(r.ReadString()), r.ReadBoolean(), r.ReadInt32(), ReadStrings(r)));
         }
         var m = r.ReadInt32();
@@ -387,7 +493,9 @@ internal sealed class CoordinationDetector
             var p = new PairStat { LastMs = r.ReadInt64() };
             p.Keys.AddRange(ReadStrings(r));
             _pairs[(a, b)] = p;
+            if (p.Keys.Count >= _o.MinDistinctContents) _strong.Add((a, b));
         }
+        RebuildExpiry();
         _nextCampaign = r.ReadInt32();
         var c = r.ReadInt32();
         for (var i = 0; i < c; i++)

@@ -100,8 +100,10 @@ public sealed class AccountGraph
     {
         while (_graph.EdgeCount > _maxEdges && _edgeQueue.Count > 0) PopEdge();
         while (_graph.VertexCount > _maxVertices && _vertexQueue.Count > 0) PopVertex();
-        // Stale queue entries accumulate with repeated touches; rebuild when they dominate.
-        if (_edgeQueue.Count > (2 * _graph.EdgeCount) + 1024 || _vertexQueue.Count > (2 * _graph.VertexCount) + 1024) Compact();
+        // Stale queue entries accumulate with repeated touches; rebuild a queue when they dominate it. Each queue is
+        // compacted on its own: the vertex queue fills far faster than the edge queue and must not drag it along.
+        if (_edgeQueue.Count > (2 * _graph.EdgeCount) + 1024) CompactEdges();
+        if (_vertexQueue.Count > (2 * _graph.VertexCount) + 1024) CompactVertices();
         _ = nowMs;
     }
 
@@ -138,12 +140,28 @@ public sealed class AccountGraph
         EvictedVertices++;
     }
 
-    private void Compact()
+    /// <summary>Rebuilds the edge queue from the live edges, by last-seen time then creation order.</summary>
+    private void CompactEdges()
     {
-        var live = _edges.Values.OrderBy(e => e.LastSeenMs).ThenBy(e => e.Seq).ToList();
+        var live = new AccountEdge[_edges.Count];
+        var keys = new (long, long)[live.Length];
+        var i = 0;
+        foreach (var e in _edges.Values)
+        {
+            live[i] = e;
+            keys[i++] = (e.LastSeenMs, e.Seq);
+        }
+        Array.Sort(keys, live);
         _edgeQueue.Clear();
         foreach (var e in live) _edgeQueue.Enqueue((e.LastSeenMs, e));
-        var acc = _accounts.Values.OrderBy(a => a.LastActiveMs).ThenBy(a => a.Account, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Rebuilds the vertex queue from the live accounts, by last-active time then account id (ordinal).</summary>
+    private void CompactVertices()
+    {
+        var acc = new AccountStats[_accounts.Count];
+        _accounts.Values.CopyTo(acc, 0);
+        Array.Sort(acc, static (x, y) => x.LastActiveMs != y.LastActiveMs ? x.LastActiveMs.CompareTo(y.LastActiveMs) : string.CompareOrdinal(x.Account, y.Account));
         _vertexQueue.Clear();
         foreach (var a in acc) _vertexQueue.Enqueue((a.LastActiveMs, a.Account));
     }
