@@ -38,7 +38,8 @@ public sealed class MergedSource : IMessageSource, IAsyncDisposable
         _mainResume = _main.ResumeFrom(stateOffsets);
         _sideResume = _side.ResumeFrom(stateOffsets);
         _resumed = true;
-        return null;
+        // Reported as the run's resume point (the main stream's; the side source resumes on its own).
+        return _mainResume;
     }
 
     public void Acknowledge(IReadOnlyDictionary<string, long> checkpoints)
