@@ -117,9 +117,18 @@ public sealed class DashboardServerTests
         Assert.Equal("analyst1", alert.Audit[^1].Actor);
         lock (audits) Assert.Contains(audits, e => e.Actor == "analyst1" && e.Action == "alert_status:escalated" && e.Target == id);
 
-        using (var view = await Send(http, HttpMethod.Get, "/api/posts/sim:1", "viewer-key-123", null))
+        // Viewers see alerts and aggregates only; raw posts, search, networks and dead letters need an analyst.
+        foreach (var path in new[] { "/api/posts/sim:1", "/api/posts/search?q=x", "/api/network/amplifiers", "/api/network/ego/p_1", "/api/deadletters" })
+        {
+            using var forbidden = await Send(http, HttpMethod.Get, path, "viewer-key-123", null);
+            Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        }
+        using (var timeline = await Send(http, HttpMethod.Get, "/api/timeline", "viewer-key-123", null))
+            Assert.Equal(HttpStatusCode.OK, timeline.StatusCode);
+        using (var view = await Send(http, HttpMethod.Get, "/api/posts/sim:1", "analyst-key-456", null))
             Assert.Equal(HttpStatusCode.OK, view.StatusCode);
-        lock (audits) Assert.Contains(audits, e => e.Actor == "viewer1" && e.Action == "view_post" && e.Target == "sim:1");
+        lock (audits) Assert.Contains(audits, e => e.Actor == "analyst1" && e.Action == "view_post" && e.Target == "sim:1");
+        lock (audits) Assert.DoesNotContain(audits, e => e.Actor == "viewer1" && e.Action == "view_post");
 
         // Static files carry no data and load without a key (the page asks for the key itself).
         using var page = await http.GetAsync("/");

@@ -58,6 +58,11 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
 
     // ---- request guard -------------------------------------------------------------------------------------
 
+    private static bool IsAnalystRead(PathString path) =>
+        path.StartsWithSegments("/api/posts", StringComparison.Ordinal)
+        || path.StartsWithSegments("/api/network", StringComparison.Ordinal)
+        || path.StartsWithSegments("/api/deadletters", StringComparison.Ordinal);
+
     /// <summary>Security headers, host check, authentication, JSON-only writes, and no 500 page for surprises.</summary>
     public async Task GuardAsync(HttpContext ctx, RequestDelegate next)
     {
@@ -94,6 +99,14 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
             }
             ctx.Items[ActorKey] = match.Name;
             ctx.Items[RoleKey] = match.Role;
+        }
+
+        // Viewers see alerts (with excerpts) and aggregates; raw posts, search, networks and dead letters are for
+        // analysts and admins (DESIGN.md, safeguards).
+        if (isApi && Role(ctx) < DashboardRole.Analyst && IsAnalystRead(ctx.Request.Path))
+        {
+            await WriteErrorAsync(ctx, 403, "viewers see alerts and aggregates; posts, networks and dead letters need an analyst key").ConfigureAwait(false);
+            return;
         }
 
         if (isApi && !HttpMethods.IsGet(ctx.Request.Method) && !HttpMethods.IsHead(ctx.Request.Method))
