@@ -25,6 +25,18 @@ public class RawSanitizerTests
         Assert.True(new PostDecoder().TryDecode(Encoding.UTF8.GetBytes(output), out _, out var reason), reason);
     }
 
+    [Fact]
+    public void A_reports_reporter_is_pseudonymised_at_the_top_level_only()
+    {
+        var json = """{"id":"report:1","created_at":"2026-11-08T06:00:00Z","author":{"id":"partner:ngo-kisumu-7"},"text":"x","reported_by":"ngo-kisumu-7","extra":{"reported_by":"kept as is"}}""";
+        var output = Encoding.UTF8.GetString(RawSanitizer.Rewrite(Encoding.UTF8.GetBytes(json), P));
+        Assert.DoesNotContain("ngo-kisumu-7", output);
+        Assert.Contains("\"reported_by\":\"" + P.Pseudonymize("ngo-kisumu-7") + "\"", output);
+        Assert.Contains("\"extra\":{\"reported_by\":\"kept as is\"}", output);
+        Assert.True(new PostDecoder().TryDecode(Encoding.UTF8.GetBytes(output), out var post, out var reason), reason);
+        Assert.Equal(P.Pseudonymize("ngo-kisumu-7"), post!.ReportedBy);
+    }
+
     [Theory]
     [InlineData("\uFEFF{\"id\":\"t:1\",\"created_at\":\"2026-11-08T06:00:00Z\",\"author\":{\"id\":\"u:42\"},\"text\":\"x\"}")]
     [InlineData("{\"id\":\"t:1\",\"created_at\":\"2026-11-08T06:00:00Z\",\"author\":{\"id\":\"u:42\"},\"text\":\"x\",\"junk\":\"\\ud800\"}")]

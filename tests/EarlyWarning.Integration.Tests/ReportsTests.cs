@@ -83,7 +83,10 @@ public sealed class ReportsTests
             cmd.CommandText = "SELECT reported_by, author, created_at, country, region, source, source_offset, raw FROM posts WHERE id = 'report:1'";
             using var r = cmd.ExecuteReader();
             Assert.True(r.Read());
-            Assert.Equal("local", r.GetString(0));
+            // The reporter is pseudonymised like an account id, in its column and in the stored document.
+            Assert.Equal(pseudonymizer.Pseudonymize("local"), r.GetString(0));
+            Assert.Contains("\"reported_by\":\"" + pseudonymizer.Pseudonymize("local") + "\"", r.GetString(7), StringComparison.Ordinal);
+            Assert.DoesNotContain("\"local\"", r.GetString(7), StringComparison.Ordinal);
             Assert.Equal(pseudonymizer.Pseudonymize(ReportIntake.AccountOf("local")), r.GetString(1));
             Assert.NotEqual(ReportIntake.AccountOf("local"), r.GetString(1));
             Assert.Equal(eventTime.ToUnixTimeMilliseconds(), r.GetInt64(2));

@@ -161,6 +161,7 @@ public sealed class PipelineRunner
         post.Raw = RawSanitizer.Rewrite(post.Raw.Span, _pseudonymizer);
         post.AuthorId = _pseudonymizer.Pseudonymize(post.AuthorId);
         if (post.AuthorHandle is not null) post.AuthorHandle = _pseudonymizer.Pseudonymize(post.AuthorHandle);
+        if (post.ReportedBy is not null) post.ReportedBy = _pseudonymizer.Pseudonymize(post.ReportedBy);
         if (post.Mentions.Count > 0)
         {
             var m = new string[post.Mentions.Count];

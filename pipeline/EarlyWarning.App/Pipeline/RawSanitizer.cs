@@ -5,8 +5,8 @@ using EarlyWarning.Core.Privacy;
 namespace EarlyWarning.App.Pipeline;
 
 /// <summary>
-/// Rewrites a post's original JSON before storage: account ids, handles and mentions become pseudonyms, and the
-/// <c>geo</c> object is coarsened to country and region (DESIGN.md safeguards). Unknown fields are kept.
+/// Rewrites a post's original JSON before storage: account ids, handles, mentions and the reporter of a partner report
+/// (<c>reported_by</c>) become pseudonyms, and the <c>geo</c> object is coarsened to country and region (DESIGN.md safeguards). Unknown fields are kept.
 /// </summary>
 public static class RawSanitizer
 {
@@ -88,6 +88,8 @@ public static class RawSanitizer
     {
         if (path.Count == 2 && path.Peek() == "author" && property is "id" or "handle") return true;
         if (path.Count == 2 && path.Peek() == "mentions" && property is null) return true;
+        // A partner report names its reporter (an account of the partner): pseudonymised like the author.
+        if (path.Count == 1 && property is "reported_by") return true;
         return false;
     }
 }

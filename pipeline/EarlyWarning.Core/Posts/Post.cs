@@ -21,8 +21,8 @@ public sealed class Post
     public IReadOnlyList<string> Urls { get; init; } = [];
     public IReadOnlyList<MediaItem> Media { get; init; } = [];
 
-    /// <summary>Who reported this post, when it came in through the reports API rather than a feed.</summary>
-    public string? ReportedBy { get; init; }
+    /// <summary>Who reported this post, when it came in through the reports API rather than a feed (pseudonymised before storage).</summary>
+    public string? ReportedBy { get; set; }
 
     /// <summary>The original message bytes; unknown fields live here and are kept in the stored document.</summary>
     public ReadOnlyMemory<byte> Raw { get; set; }
