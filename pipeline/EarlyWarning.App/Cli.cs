@@ -166,8 +166,10 @@ public static class Cli
         var reports = await ReportIntake.OpenAsync(store, ct: ct).ConfigureAwait(false);
         reports.StoredAccount = pseudonymizer.Enabled ? pseudonymizer.Pseudonymize : static id => id;
         source = new MergedSource(source, new ReportSource(reports));
+        // Dead letters keep input that was never pseudonymised: sealed with a key derived from the pseudonym key ring.
+        var deadLetterCipher = new DeadLetterCipher(keyring);
         var runner = new PipelineRunner(new PipelineOptions { StorePosts = storePosts }, source, store, classifier, pseudonymizer,
-            new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log) { Delivery = delivery };
+            new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log) { Delivery = delivery, DeadLetterCipher = deadLetterCipher };
         reports.EventTime = () => runner.Status.EventTime;
         using var exporter = new PrometheusExporter();
         using var metrics = PipelineMetrics.For(runner);
@@ -190,6 +192,15 @@ public static class Cli
                     Metrics = exporter,
                     Feeds = new FeedOptions { Cap = new CapOptions { Status = isExercise ? "Exercise" : "Actual" } },
                     Reports = reports,
+                    Safeguards = new SafeguardServices
+                    {
+                        Audit = audit,
+                        Appeals = safeguards is null ? null : new AppealsService(store, safeguards, audit!),
+                        // Collection of originals is off in run, so re-identification finds nothing unless a map was recorded.
+                        Reidentification = safeguards is null ? null : new ReidentificationService(safeguards, keyring, audit!, enabled: false),
+                        Keys = keyring,
+                        DeadLetters = deadLetterCipher,
+                    },
                 }, store, new LiveView(runner, classifier.ModelId), stop.Token).ConfigureAwait(false);
                 log.WriteLine($"dashboard: {dashboard.Address}");
             }

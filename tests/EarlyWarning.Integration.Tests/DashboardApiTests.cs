@@ -23,6 +23,7 @@ public abstract class DashboardApiTestsBase : IAsyncLifetime
     protected IPipelineStore Store { get; private set; } = null!;
     protected DashboardFakeLive Live { get; } = new();
     protected HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(20) };
+    protected List<DashboardAuditEvent> Audits { get; } = [];
 
     protected abstract Task<IPipelineStore> CreateStoreAsync();
 
@@ -30,7 +31,8 @@ public abstract class DashboardApiTestsBase : IAsyncLifetime
     {
         Store = await CreateStoreAsync();
         await Store.WriteAsync(DashboardSeed.Batch());
-        _server = await DashboardServer.StartAsync(new DashboardOptions { Port = 0 }, Store, Live, CancellationToken.None);
+        _server = await DashboardServer.StartAsync(new DashboardOptions { Port = 0, Audit = e => { lock (Audits) Audits.Add(e); } }, Store, Live,
+            CancellationToken.None);
         Http.BaseAddress = _server.Address;
     }
 
@@ -281,19 +283,22 @@ public abstract class DashboardApiTestsBase : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Dead_letters_show_reason_and_size_but_never_the_bytes()
+    public async Task Dead_letters_show_reason_size_and_original_bytes_and_the_raw_view_is_audited()
     {
         using var res = await Http.GetAsync("/api/deadletters");
         var text = await res.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, res.StatusCode);
-        Assert.DoesNotContain("bytes\"", text, StringComparison.Ordinal);
-        Assert.DoesNotContain(Convert.ToBase64String(DashboardSeed.DeadBytes), text, StringComparison.Ordinal);
         var list = JsonDocument.Parse(text).RootElement.GetProperty("dead_letters").EnumerateArray().ToList();
         Assert.Equal(2, list.Count);
         var bad = list.Single(d => d.GetProperty("reason").GetString() == DeadLetterReasons.InvalidJson);
         Assert.Equal(DashboardSeed.DeadBytes.Length, bad.GetProperty("size").GetInt32());
         Assert.Equal(7, bad.GetProperty("offset").GetInt64());
         Assert.Equal("replay:test.jsonl", bad.GetProperty("source").GetString());
+        // Stored unsealed (written directly, not by the pipeline): shown as stored, to the analyst-or-above caller.
+        Assert.False(bad.GetProperty("encrypted").GetBoolean());
+        Assert.Equal(DashboardSeed.DeadBytes, bad.GetProperty("bytes").GetBytesFromBase64());
+        Assert.False(bad.GetProperty("truncated").GetBoolean());
+        lock (Audits) Assert.Contains(Audits, e => e.Action == "view_dead_letters" && e.Actor == "local" && e.Target.StartsWith("2 dead letters", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -117,12 +117,42 @@ public sealed class DashboardServerTests
         Assert.Equal("analyst1", alert.Audit[^1].Actor);
         lock (audits) Assert.Contains(audits, e => e.Actor == "analyst1" && e.Action == "alert_status:escalated" && e.Target == id);
 
-        // Viewers see alerts and aggregates only; raw posts, search, networks and dead letters need an analyst.
-        foreach (var path in new[] { "/api/posts/sim:1", "/api/posts/search?q=x", "/api/network/amplifiers", "/api/network/ego/p_1", "/api/deadletters" })
+        // Viewers see alerts and aggregates only; raw posts, search, networks, dead letters and appeals need an analyst.
+        foreach (var path in new[] { "/api/posts/sim:1", "/api/posts/search?q=x", "/api/network/amplifiers", "/api/network/ego/p_1", "/api/deadletters", "/api/appeals" })
         {
             using var forbidden = await Send(http, HttpMethod.Get, path, "viewer-key-123", null);
             Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         }
+
+        // The safeguard endpoints (appeals, re-identification, key rotation): 401 without a key, 403 below their role,
+        // even on a server without the safeguard tables (the role is checked first).
+        var safeguardEndpoints = new (HttpMethod Method, string Path, string? Body, DashboardRole Needs)[]
+        {
+            (HttpMethod.Get, "/api/appeals", null, DashboardRole.Analyst),
+            (HttpMethod.Post, "/api/appeals", """{"post_id":"sim:1","reason":"r","on_behalf_of":"o"}""", DashboardRole.Analyst),
+            (HttpMethod.Post, "/api/appeals/ap_1/review", """{"outcome":"uphold"}""", DashboardRole.Analyst),
+            (HttpMethod.Post, "/api/admin/reidentify", """{"pseudonym":"p_0123456789abcdef","reason":"r"}""", DashboardRole.Admin),
+            (HttpMethod.Get, "/api/admin/keys", null, DashboardRole.Admin),
+            (HttpMethod.Post, "/api/admin/keys/rotate", "{}", DashboardRole.Admin),
+        };
+        foreach (var (method, path, body, needs) in safeguardEndpoints)
+        {
+            using (var anon = new HttpRequestMessage(method, path))
+            {
+                if (body is not null) anon.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                using var res = await http.SendAsync(anon);
+                Assert.True(res.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} without a key: {res.StatusCode}");
+            }
+            foreach (var (key, role) in new[] { ("viewer-key-123", DashboardRole.Viewer), ("analyst-key-456", DashboardRole.Analyst) })
+            {
+                if (role >= needs) continue;
+                using var res = await Send(http, method, path, key, body);
+                Assert.True(res.StatusCode == HttpStatusCode.Forbidden, $"{method} {path} as {role}: {res.StatusCode}");
+            }
+        }
+        // Refused admin actions are audited too.
+        lock (audits) Assert.Contains(audits, e => e.Actor == "analyst1" && e.Action == "reidentify_denied" && e.Target == "p_0123456789abcdef");
+        lock (audits) Assert.Contains(audits, e => e.Actor == "viewer1" && e.Action == "key_rotation_denied");
         using (var timeline = await Send(http, HttpMethod.Get, "/api/timeline", "viewer-key-123", null))
             Assert.Equal(HttpStatusCode.OK, timeline.StatusCode);
         using (var view = await Send(http, HttpMethod.Get, "/api/posts/sim:1", "analyst-key-456", null))

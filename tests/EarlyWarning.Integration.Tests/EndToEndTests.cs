@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using EarlyWarning.App;
+using EarlyWarning.App.Safeguards;
 using EarlyWarning.Core.Alerts;
 using EarlyWarning.Core.Stores;
 using EarlyWarning.Storage.Sqlite;
@@ -120,10 +121,65 @@ public class EndToEndTests
         await store.InitializeAsync();
         var dead = await store.GetDeadLettersAsync(100);
         Assert.Equal(["invalid_json", "invalid_utf8", "missing_field:id", "too_large", "bad_timestamp"], dead.OrderBy(d => d.Offset).Select(d => d.Reason));
-        Assert.All(dead, d => Assert.NotEmpty(d.Bytes));
-        Assert.Equal(new byte[] { (byte)'{', (byte)'"', 0xFF, 0xFE, (byte)'"', (byte)'}' }, dead.Single(d => d.Reason == "invalid_utf8").Bytes);
+        // Stored sealed (they were never pseudonymised); the key ring in the data folder opens them to the original bytes.
+        var cipher = new DeadLetterCipher(new PseudonymKeyRing(dir));
+        Assert.All(dead, d => Assert.True(DeadLetterCipher.IsSealed(d.Bytes), $"dead letter at offset {d.Offset} is stored in the clear"));
+        Assert.All(dead, d => Assert.NotEmpty(OpenDeadLetter(cipher, d)));
+        Assert.Equal(new byte[] { (byte)'{', (byte)'"', 0xFF, 0xFE, (byte)'"', (byte)'}' }, OpenDeadLetter(cipher, dead.Single(d => d.Reason == "invalid_utf8")));
+        Assert.Equal("{\"id\":\"x\", this is not json"u8.ToArray(), OpenDeadLetter(cipher, dead.Single(d => d.Reason == "invalid_json")));
         Assert.Equal(50, (await store.GetCountsAsync()).Posts);
         for (var i = 1; i <= 50; i++) Assert.NotNull(await store.GetPostAsync($"t:{i}"));
+    }
+
+    private static byte[] OpenDeadLetter(DeadLetterCipher cipher, StoredDeadLetter d)
+    {
+        Assert.True(cipher.TryOpen(d.Bytes, out var plain, out var error), error);
+        return plain;
+    }
+
+    [Fact]
+    public async Task A_dead_letter_holding_a_raw_account_id_leaves_no_trace_of_it_in_the_sqlite_file()
+    {
+        const string rawId = "u:90210777";
+        const string rawHandle = "raw_handle_dl42";
+        var dir = TestPaths.NewTempDir("ew-dl-scan");
+        var replay = Path.Combine(dir, "in.jsonl");
+        var lines = Enumerable.Range(1, 20).Select(i =>
+            "{\"id\":\"t:" + i + "\",\"created_at\":\"2026-11-08T06:" + i.ToString("00") + ":00Z\",\"author\":{\"id\":\"" + rawId + "\",\"handle\":\"" + rawHandle +
+            "\"},\"text\":\"polling station " + i + " is open\",\"geo\":{\"country\":\"KE\",\"region\":\"Nairobi\"}}").ToList();
+        // Undecodable lines naming the same account: invalid JSON, a missing field, and invalid UTF-8 around the id.
+        lines.Insert(5, "{\"id\":\"d1\",\"author\":{\"id\":\"" + rawId + "\",\"handle\":\"" + rawHandle + "\"}, broken");
+        lines.Insert(9, "{\"created_at\":\"2026-11-08T06:00:00Z\",\"author\":{\"id\":\"" + rawId + "\"},\"text\":\"no id, mentions @" + rawHandle + "\"}");
+        using (var fs = File.Create(replay))
+        {
+            foreach (var l in lines) { fs.Write(Encoding.UTF8.GetBytes(l)); fs.WriteByte((byte)'\n'); }
+            fs.Write("{\"id\":\"d3\",\"author\":{\"id\":\""u8);
+            fs.Write(Encoding.UTF8.GetBytes(rawId));
+            fs.Write([0xFF, (byte)'"', (byte)'}', (byte)'}', (byte)'\n']);
+        }
+        var db = Path.Combine(dir, "ew.db");
+        var (rc, _, stderr) = await RunCliAsync("run", "--source", "replay:" + replay, "--until-end", "--no-dashboard", "--store", "sqlite:" + db, "--data-dir", dir);
+        Assert.True(rc == 0, stderr);
+
+        var cipher = new DeadLetterCipher(new PseudonymKeyRing(dir));
+        await using (var store = new SqliteStore(db))
+        {
+            await store.InitializeAsync();
+            Assert.Equal(20, (await store.GetCountsAsync()).Posts);
+            var dead = await store.GetDeadLettersAsync(100);
+            Assert.Equal(3, dead.Count);
+            // The letters really hold the raw id (so the scan below is meaningful) once opened with the key.
+            Assert.All(dead, d => Assert.True(OpenDeadLetter(cipher, d).AsSpan().IndexOf(Encoding.UTF8.GetBytes(rawId)) >= 0));
+        }
+
+        var files = new[] { db, db + "-wal", db + "-journal" }.Where(File.Exists).ToList();
+        Assert.Contains(db, files);
+        foreach (var f in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(f);
+            foreach (var needle in new[] { rawId, rawHandle, "90210777" })
+                Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) < 0, $"{Path.GetFileName(f)} holds a raw identifier from a dead letter");
+        }
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EarlyWarning.App.Safeguards;
 using EarlyWarning.Core.Alerts;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Core.Stores;
+using EarlyWarning.Storage.Sqlite;
 
 namespace EarlyWarning.App.Http;
 
@@ -14,6 +16,8 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
     public const int MaxTimelinePoints = 60_000;
     public const int MaxTimelineGroups = 40;
     public const int BucketSeconds = 300;
+    /// <summary>Largest number of a dead letter's original bytes <c>/api/deadletters</c> returns (the rest is cut, marked <c>truncated</c>).</summary>
+    public const int MaxDeadLetterBytesShown = 64 * 1024;
     /// <summary>What a timeline point holds in a dimension the query summed over (the stores' convention).</summary>
     public const string AnyValue = "*";
     public static readonly TimeSpan DefaultTimelineSpan = TimeSpan.FromHours(48);
@@ -50,6 +54,12 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
         api.MapGet("/network/amplifiers", Amplifiers);
         api.MapGet("/network/clusters", Clusters);
         api.MapGet("/network/ego/{account}", Ego);
+        api.MapGet("/appeals", Handler(ListAppeals));
+        api.MapPost("/appeals", Handler(FileAppeal));
+        api.MapPost("/appeals/{id}/review", ReviewAppeal);
+        api.MapPost("/admin/reidentify", Handler(Reidentify));
+        api.MapGet("/admin/keys", Handler(KeyVersions));
+        api.MapPost("/admin/keys/rotate", Handler(RotateKey));
         api.Map("/{**rest}", () => Error(404, "no such API endpoint"));
     }
 
@@ -61,7 +71,11 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
     private static bool IsAnalystRead(PathString path) =>
         path.StartsWithSegments("/api/posts", StringComparison.Ordinal)
         || path.StartsWithSegments("/api/network", StringComparison.Ordinal)
-        || path.StartsWithSegments("/api/deadletters", StringComparison.Ordinal);
+        || path.StartsWithSegments("/api/deadletters", StringComparison.Ordinal)
+        || path.StartsWithSegments("/api/appeals", StringComparison.Ordinal);
+
+    /// <summary>Admin endpoints check the role in their handlers, so every refused attempt is audited.</summary>
+    private static bool IsAdminPath(PathString path) => path.StartsWithSegments("/api/admin", StringComparison.Ordinal);
 
     /// <summary>Security headers, host check, authentication, JSON-only writes, and no 500 page for surprises.</summary>
     public async Task GuardAsync(HttpContext ctx, RequestDelegate next)
@@ -101,8 +115,8 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
             ctx.Items[RoleKey] = match.Role;
         }
 
-        // Viewers see alerts (with excerpts) and aggregates; raw posts, search, networks and dead letters are for
-        // analysts and admins (DESIGN.md, safeguards).
+        // Viewers see alerts (with excerpts) and aggregates; raw posts, search, networks, dead letters and appeals are
+        // for analysts and admins (DESIGN.md, safeguards).
         if (isApi && Role(ctx) < DashboardRole.Analyst && IsAnalystRead(ctx.Request.Path))
         {
             await WriteErrorAsync(ctx, 403, "viewers see alerts and aggregates; posts, networks and dead letters need an analyst key").ConfigureAwait(false);
@@ -111,7 +125,7 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
 
         if (isApi && !HttpMethods.IsGet(ctx.Request.Method) && !HttpMethods.IsHead(ctx.Request.Method))
         {
-            if (Role(ctx) < DashboardRole.Analyst)
+            if (Role(ctx) < DashboardRole.Analyst && !IsAdminPath(ctx.Request.Path))
             {
                 await WriteErrorAsync(ctx, 403, "this API key may only read").ConfigureAwait(false);
                 return;
@@ -377,7 +391,12 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
         var limit = q.Int("limit", 100, 1, 1000);
         if (q.Error is { } err) return Error(400, err);
         var list = await store.GetDeadLettersAsync(limit, ctx.RequestAborted).ConfigureAwait(false);
-        var views = list.Take(limit).Select(DashboardViews.ToView).ToList();
+        var cipher = options.Safeguards?.DeadLetters;
+        var views = list.Take(limit).Select(d => DashboardViews.ToView(d, cipher, MaxDeadLetterBytesShown)).ToList();
+        // The original bytes were never pseudonymised: showing them is a view of raw data.
+        if (views.Count > 0)
+            Audit(ctx, AuditActions.ViewDeadLetters, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{views.Count} dead letters, ids {views.Min(v => v.Id)}..{views.Max(v => v.Id)}"));
         return Ok(new { count = views.Count, dead_letters = views });
     }
 
@@ -429,6 +448,190 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
         if (q.Error is { } qerr) return Error(400, qerr);
         var ego = live.GetEgoNetwork(account, depth, maxNodes);
         return ego is null ? Error(404, "no such account in the network") : Ok(ego);
+    }
+
+    // ---- appeals and admin safeguards ---------------------------------------------------------------------
+
+    private static readonly string[] AppealStatuses = [AppealStatus.Open, AppealStatus.Upheld, AppealStatus.Reversed];
+    private static readonly string[] AppealOutcomes = ["uphold", "reverse"];
+
+    private AppealsService? Appeals => options.Safeguards?.Appeals;
+    private ReidentificationService? Reidentification => options.Safeguards?.Reidentification;
+
+    private static IResult Unavailable(string what) =>
+        Error(503, what + " needs the safeguard tables beside the SQLite store; this server has none");
+
+    /// <summary>A refusal the services raise (role, state, unknown object) as an HTTP answer.</summary>
+    private static IResult Refused(Exception ex) => ex switch
+    {
+        UnauthorizedAccessException => Error(403, ex.Message),
+        InvalidOperationException => Error(409, ex.Message),
+        ArgumentException a when a.Message.StartsWith("no ", StringComparison.Ordinal) => Error(404, StripParamName(a)),
+        ArgumentException a => Error(400, StripParamName(a)),
+        _ => Error(500, "internal error; see the server log"),
+    };
+
+    private static string StripParamName(ArgumentException a) =>
+        a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : a.Message;
+
+    /// <summary>Writes a refusal of an admin action to the audit log (or the dashboard's audit callback).</summary>
+    private async Task AuditDeniedAsync(HttpContext ctx, string action, string target)
+    {
+        var note = $"role {Role(ctx)}";
+        if (options.Safeguards?.Audit is { } log)
+        {
+            await log.AppendAsync(Actor(ctx), action, target, note, ctx.RequestAborted).ConfigureAwait(false);
+            _log.LogInformation("audit: {Actor} {Action} {Target}", Actor(ctx), action, target);
+        }
+        else Audit(ctx, action, target);
+    }
+
+    private async Task<IResult> ListAppeals(HttpContext ctx)
+    {
+        var q = new DashboardQuery(ctx.Request.Query);
+        var status = q.OneOf("status", AppealStatuses);
+        var limit = q.Int("limit", 200, 1, 2000);
+        if (q.Error is { } err) return Error(400, err);
+        if (Appeals is not { } appeals) return Unavailable("appeals");
+        var list = await appeals.ListAsync(status, ctx.RequestAborted).ConfigureAwait(false);
+        var page = list.OrderByDescending(a => a.FiledAt).ThenBy(a => a.Id, StringComparer.Ordinal).Take(limit).ToList();
+        return Ok(new { count = page.Count, appeals = page });
+    }
+
+    /// <summary><c>POST /api/appeals {post_id, reason, on_behalf_of}</c>: an analyst contests a decision for an affected person or partner.</summary>
+    private async Task<IResult> FileAppeal(HttpContext ctx)
+    {
+        if (Appeals is not { } appeals) return Unavailable("appeals");
+        var (body, bodyError) = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        if (body is null) return Error(400, bodyError!);
+        using (body)
+        {
+            var postId = GetString(body.RootElement, "post_id", DashboardQuery.MaxIdLength, out var err);
+            var reason = err is null ? GetString(body.RootElement, "reason", AppealsService.MaxTextLength, out err) : null;
+            var onBehalfOf = err is null ? GetString(body.RootElement, "on_behalf_of", MaxNoteLength, out err) : null;
+            if (err is not null) return Error(400, err);
+            if (postId is null) return Error(400, "'post_id' is required");
+            if (reason is null) return Error(400, "'reason' is required: why the decision is contested");
+            if (onBehalfOf is null) return Error(400, "'on_behalf_of' is required: the affected person or partner the appeal is filed for");
+            try
+            {
+                var appeal = await appeals.FileAsync(postId, reason, onBehalfOf, Actor(ctx), Role(ctx), ctx.RequestAborted).ConfigureAwait(false);
+                return Results.Json(appeal, Json, statusCode: 201);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                return Refused(ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /api/appeals/{id}/review {outcome: uphold|reverse, label?, note?}</c>: another analyst decides. A reversal
+    /// records the corrected label (default <c>none</c>) as feedback, which flows into training data.
+    /// </summary>
+    private async Task<IResult> ReviewAppeal(HttpContext ctx, string id)
+    {
+        if (DashboardQuery.CheckId(id, out var idErr) is null) return Error(400, idErr!);
+        if (Appeals is not { } appeals) return Unavailable("appeals");
+        var (body, bodyError) = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        if (body is null) return Error(400, bodyError!);
+        using (body)
+        {
+            var outcome = GetString(body.RootElement, "outcome", 16, out var err);
+            var label = err is null ? GetString(body.RootElement, "label", 32, out err) : null;
+            var note = err is null ? GetString(body.RootElement, "note", AppealsService.MaxTextLength, out err) : null;
+            if (err is not null) return Error(400, err);
+            var canonical = AppealOutcomes.FirstOrDefault(o => string.Equals(o, outcome, StringComparison.OrdinalIgnoreCase));
+            if (canonical is null) return Error(400, "'outcome' must be one of: " + string.Join(", ", AppealOutcomes));
+            string? corrected = null;
+            if (label is not null)
+            {
+                if (canonical == "uphold") return Error(400, "'label' is for a reversal only");
+                corrected = Labels.All.FirstOrDefault(l => string.Equals(l, label, StringComparison.OrdinalIgnoreCase));
+                if (corrected is null) return Error(400, "'label' must be one of: " + string.Join(", ", Labels.All));
+            }
+            try
+            {
+                var reviewed = await appeals.ReviewAsync(id, canonical == "reverse" ? AppealOutcome.Reverse : AppealOutcome.Uphold,
+                    Actor(ctx), Role(ctx), corrected, note, ctx.RequestAborted).ConfigureAwait(false);
+                return Ok(reviewed);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                return Refused(ex);
+            }
+        }
+    }
+
+    /// <summary><c>POST /api/admin/reidentify {pseudonym, reason}</c>: admin only; every attempt, allowed or refused, is audited.</summary>
+    private async Task<IResult> Reidentify(HttpContext ctx)
+    {
+        var (body, bodyError) = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        if (body is null) return Error(400, bodyError!);
+        string? pseudonym, reason;
+        using (body)
+        {
+            pseudonym = GetString(body.RootElement, "pseudonym", DashboardQuery.MaxIdLength, out var err);
+            reason = err is null ? GetString(body.RootElement, "reason", MaxNoteLength, out err) : null;
+            if (err is not null) return Error(400, err);
+        }
+        if (pseudonym is null) return Error(400, "'pseudonym' is required");
+        if (Role(ctx) != DashboardRole.Admin)
+        {
+            await AuditDeniedAsync(ctx, AuditActions.ReidentifyDenied, pseudonym).ConfigureAwait(false);
+            return Error(403, "re-identification is for the admin role only");
+        }
+        if (reason is null) return Error(400, "'reason' is required: why this pseudonym must be re-identified (it is audited)");
+        if (Reidentification is not { } service) return Unavailable("re-identification");
+        try
+        {
+            var original = await service.ReidentifyAsync(pseudonym, Actor(ctx), Role(ctx), reason, ctx.RequestAborted).ConfigureAwait(false);
+            return Ok(new { pseudonym, found = original is not null, original, enabled = service.Enabled });
+        }
+        catch (Exception ex) when (ex is ArgumentException or UnauthorizedAccessException)
+        {
+            return Refused(ex);
+        }
+    }
+
+    private async Task<IResult> KeyVersions(HttpContext ctx)
+    {
+        if (Role(ctx) != DashboardRole.Admin)
+        {
+            await AuditDeniedAsync(ctx, AuditActions.KeyRotation + "_denied", "pseudonym.key").ConfigureAwait(false);
+            return Error(403, "key management is for the admin role only");
+        }
+        if (options.Safeguards?.Keys is not { } keys) return Unavailable("key management");
+        return Ok(new { current_version = keys.CurrentVersion, versions = keys.Versions(), reidentification_enabled = Reidentification?.Enabled ?? false });
+    }
+
+    /// <summary>
+    /// <c>POST /api/admin/keys/rotate</c>: admin only, audited. A new key version becomes current; known pseudonyms are
+    /// mapped forward. A running pipeline keeps its key until it is started again.
+    /// </summary>
+    private async Task<IResult> RotateKey(HttpContext ctx)
+    {
+        if (Role(ctx) != DashboardRole.Admin)
+        {
+            await AuditDeniedAsync(ctx, AuditActions.KeyRotation + "_denied", "pseudonym.key").ConfigureAwait(false);
+            return Error(403, "key rotation is for the admin role only");
+        }
+        if (Reidentification is not { } service) return Unavailable("key rotation");
+        try
+        {
+            var r = await service.RotateAsync(Actor(ctx), Role(ctx), ctx.RequestAborted).ConfigureAwait(false);
+            return Ok(new
+            {
+                old_version = r.OldVersion,
+                new_version = r.NewVersion,
+                mapped_forward = r.MappedForward,
+                note = "new pseudonyms use the new key from the next start of run; older versions are kept for re-identification",
+            });
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return Refused(ex);
+        }
     }
 
     // ---- body helpers --------------------------------------------------------------------------------------

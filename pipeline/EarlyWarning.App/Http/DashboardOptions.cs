@@ -38,6 +38,9 @@ public sealed class DashboardOptions
 
     /// <summary>Where <c>POST /api/reports</c> queues partner reports for the pipeline; null answers it with 503.</summary>
     public ReportIntake? Reports { get; init; }
+
+    /// <summary>Appeals, re-identification, key rotation and dead-letter decryption; null answers their endpoints with 503.</summary>
+    public Safeguards.SafeguardServices? Safeguards { get; init; }
 }
 
 /// <summary>What an API key may do: viewers read, analysts also change alert status and give feedback.</summary>

@@ -28,7 +28,12 @@ internal static class DashboardViews
         string? Label, IReadOnlyDictionary<string, float>? Scores, string? Target, float Incitement, float Dehumanisation,
         IReadOnlyList<string> Explanation, string? Model);
 
-    public sealed record DeadLetterView(long Id, string Source, long Offset, string Reason, int Size, DateTimeOffset ReceivedAt);
+    /// <summary>
+    /// A dead letter with its original bytes (base64 in JSON), decrypted when the pipeline sealed them; <c>Bytes</c> is
+    /// null with <c>Unreadable</c> saying why when they do not open. <c>Size</c> is the original length.
+    /// </summary>
+    public sealed record DeadLetterView(long Id, string Source, long Offset, string Reason, int Size, DateTimeOffset ReceivedAt,
+        bool Encrypted, byte[]? Bytes, bool Truncated, string? Unreadable);
 
     public sealed record FeedbackView(string PostId, string Label, string Actor, string? Note, DateTimeOffset At);
 
@@ -68,7 +73,25 @@ internal static class DashboardViews
             p.Incitement, p.Dehumanisation, p.Explanation, p.Model);
     }
 
-    public static DeadLetterView ToView(StoredDeadLetter d) => new(d.Id, d.Source, d.Offset, d.Reason, d.Bytes?.Length ?? 0, d.ReceivedAt);
+    public static DeadLetterView ToView(StoredDeadLetter d, Safeguards.DeadLetterCipher? cipher, int maxBytes)
+    {
+        var stored = d.Bytes ?? [];
+        var sealedBytes = Safeguards.DeadLetterCipher.IsSealed(stored);
+        byte[]? plain;
+        string? unreadable = null;
+        if (!sealedBytes) plain = stored;
+        else if (cipher is null)
+        {
+            plain = null;
+            unreadable = "encrypted, and this server has no key to open it";
+        }
+        else if (!cipher.TryOpen(stored, out var opened, out unreadable)) plain = null;
+        else plain = opened;
+        var size = plain?.Length ?? Math.Max(0, stored.Length - Safeguards.DeadLetterCipher.Overhead);
+        var truncated = plain is not null && plain.Length > maxBytes;
+        return new DeadLetterView(d.Id, d.Source, d.Offset, d.Reason, size, d.ReceivedAt, sealedBytes,
+            truncated ? plain![..maxBytes] : plain, truncated, unreadable);
+    }
 
     public static FeedbackView ToView(Feedback f) => new(f.PostId, f.Label, f.Actor, f.Note, f.At);
 

@@ -57,6 +57,12 @@ public sealed class PipelineRunner
     /// <summary>Where stored alerts go for delivery to subscribers (webhook, email, topic); null delivers nothing.</summary>
     public AlertDelivery? Delivery { get; init; }
 
+    /// <summary>
+    /// Encrypts dead letters' original bytes before they reach the store (they were never pseudonymised); null stores
+    /// them as they came (tests of the store's own behaviour only).
+    /// </summary>
+    public Safeguards.DeadLetterCipher? DeadLetterCipher { get; init; }
+
     /// <summary>(country, region, target group) scopes that have seen flagged posts: the dashboard's timeline series.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<(string Country, string Region, string TargetGroup), byte> SeriesScopes { get; } = new();
 
@@ -144,7 +150,8 @@ public sealed class PipelineRunner
                     }
                     else
                     {
-                        batch.DeadLetters.Add(new DeadLetter(m.Position, reason!, m.Bytes, DateTimeOffset.UtcNow));
+                        var kept = DeadLetterCipher is { } cipher ? cipher.Seal(m.Bytes.Span) : m.Bytes;
+                        batch.DeadLetters.Add(new DeadLetter(m.Position, reason!, kept, DateTimeOffset.UtcNow));
                     }
                 }
                 Status.AddDecoded(batch.Posts.Count);

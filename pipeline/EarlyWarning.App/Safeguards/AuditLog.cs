@@ -12,6 +12,8 @@ public static class AuditActions
     /// <summary>The dashboard's own actions keep their names (<c>view_post</c>, <c>search_posts</c>, <c>alert_status:*</c>, <c>feedback:*</c>).</summary>
     public const string ViewPost = "view_post";
     public const string SearchPosts = "search_posts";
+    /// <summary>A read of dead letters' original (decrypted, never pseudonymised) bytes.</summary>
+    public const string ViewDeadLetters = "view_dead_letters";
     public const string AlertStatusPrefix = "alert_status:";
     public const string Reidentify = "reidentify";
     public const string ReidentifyDenied = "reidentify_denied";
