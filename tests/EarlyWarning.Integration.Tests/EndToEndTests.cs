@@ -137,26 +137,42 @@ public class EndToEndTests
         return plain;
     }
 
-    [Fact]
-    public async Task A_dead_letter_holding_a_raw_account_id_leaves_no_trace_of_it_in_the_sqlite_file()
+    private const string DeadLetterRawId = "u:90210777";
+    private const string DeadLetterRawHandle = "raw_handle_dl42";
+
+    /// <summary>
+    /// 20 good posts by one account and three undecodable lines naming the same account (invalid JSON, a missing
+    /// field, invalid UTF-8 around the id): the good ones are pseudonymised, the bad ones keep the raw id.
+    /// </summary>
+    private static void WriteReplayWithRawIdsInDeadLetters(string replay)
     {
-        const string rawId = "u:90210777";
-        const string rawHandle = "raw_handle_dl42";
-        var dir = TestPaths.NewTempDir("ew-dl-scan");
-        var replay = Path.Combine(dir, "in.jsonl");
+        const string rawId = DeadLetterRawId;
+        const string rawHandle = DeadLetterRawHandle;
         var lines = Enumerable.Range(1, 20).Select(i =>
             "{\"id\":\"t:" + i + "\",\"created_at\":\"2026-11-08T06:" + i.ToString("00") + ":00Z\",\"author\":{\"id\":\"" + rawId + "\",\"handle\":\"" + rawHandle +
             "\"},\"text\":\"polling station " + i + " is open\",\"geo\":{\"country\":\"KE\",\"region\":\"Nairobi\"}}").ToList();
-        // Undecodable lines naming the same account: invalid JSON, a missing field, and invalid UTF-8 around the id.
         lines.Insert(5, "{\"id\":\"d1\",\"author\":{\"id\":\"" + rawId + "\",\"handle\":\"" + rawHandle + "\"}, broken");
         lines.Insert(9, "{\"created_at\":\"2026-11-08T06:00:00Z\",\"author\":{\"id\":\"" + rawId + "\"},\"text\":\"no id, mentions @" + rawHandle + "\"}");
-        using (var fs = File.Create(replay))
-        {
-            foreach (var l in lines) { fs.Write(Encoding.UTF8.GetBytes(l)); fs.WriteByte((byte)'\n'); }
-            fs.Write("{\"id\":\"d3\",\"author\":{\"id\":\""u8);
-            fs.Write(Encoding.UTF8.GetBytes(rawId));
-            fs.Write([0xFF, (byte)'"', (byte)'}', (byte)'}', (byte)'\n']);
-        }
+        using var fs = File.Create(replay);
+        foreach (var l in lines) { fs.Write(Encoding.UTF8.GetBytes(l)); fs.WriteByte((byte)'\n'); }
+        fs.Write("{\"id\":\"d3\",\"author\":{\"id\":\""u8);
+        fs.Write(Encoding.UTF8.GetBytes(rawId));
+        fs.Write([0xFF, (byte)'"', (byte)'}', (byte)'}', (byte)'\n']);
+    }
+
+    private static void AssertNoDeadLetterRawIds(byte[] bytes, string what)
+    {
+        foreach (var needle in new[] { DeadLetterRawId, DeadLetterRawHandle, "90210777" })
+            Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) < 0, $"{what} holds a raw identifier from a dead letter");
+    }
+
+    [Fact]
+    public async Task A_dead_letter_holding_a_raw_account_id_leaves_no_trace_of_it_in_the_sqlite_file()
+    {
+        const string rawId = DeadLetterRawId;
+        var dir = TestPaths.NewTempDir("ew-dl-scan");
+        var replay = Path.Combine(dir, "in.jsonl");
+        WriteReplayWithRawIdsInDeadLetters(replay);
         var db = Path.Combine(dir, "ew.db");
         var (rc, _, stderr) = await RunCliAsync("run", "--source", "replay:" + replay, "--until-end", "--no-dashboard", "--store", "sqlite:" + db, "--data-dir", dir);
         Assert.True(rc == 0, stderr);
@@ -174,12 +190,33 @@ public class EndToEndTests
 
         var files = new[] { db, db + "-wal", db + "-journal" }.Where(File.Exists).ToList();
         Assert.Contains(db, files);
-        foreach (var f in files)
-        {
-            var bytes = await File.ReadAllBytesAsync(f);
-            foreach (var needle in new[] { rawId, rawHandle, "90210777" })
-                Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) < 0, $"{Path.GetFileName(f)} holds a raw identifier from a dead letter");
-        }
+        foreach (var f in files) AssertNoDeadLetterRawIds(await File.ReadAllBytesAsync(f), Path.GetFileName(f));
+    }
+
+    [Fact]
+    public async Task A_dead_letter_holding_a_raw_account_id_is_sent_to_elasticsearch_only_as_ciphertext()
+    {
+        var dir = TestPaths.NewTempDir("ew-dl-es");
+        var replay = Path.Combine(dir, "in.jsonl");
+        WriteReplayWithRawIdsInDeadLetters(replay);
+        using var es = EarlyWarning.Storage.Tests.ElasticsearchFake.Start();
+        var (rc, _, stderr) = await RunCliAsync("run", "--source", "replay:" + replay, "--until-end", "--no-dashboard",
+            "--store", "elasticsearch:" + es.Url, "--data-dir", dir);
+        Assert.True(rc == 0, stderr);
+        Assert.Empty(es.Violations);
+
+        var bodies = es.RequestBodies.ToList();
+        var deadLetterBodies = bodies.Where(b => b.AsSpan().IndexOf("invalid_json"u8) >= 0).ToList();
+        Assert.NotEmpty(deadLetterBodies);
+        foreach (var body in bodies) AssertNoDeadLetterRawIds(body, "an Elasticsearch request body");
+
+        // What Elasticsearch holds opens, with the data folder's key ring, to the original bytes.
+        await using var store = new EarlyWarning.Storage.Elasticsearch.ElasticsearchStore(new EarlyWarning.Storage.Elasticsearch.ElasticsearchOptions { Url = es.Url });
+        await store.InitializeAsync();
+        var dead = await store.GetDeadLettersAsync(100);
+        Assert.Equal(3, dead.Count);
+        var cipher = new DeadLetterCipher(new PseudonymKeyRing(dir));
+        Assert.All(dead, d => Assert.True(OpenDeadLetter(cipher, d).AsSpan().IndexOf(Encoding.UTF8.GetBytes(DeadLetterRawId)) >= 0));
     }
 
     [Fact]

@@ -47,6 +47,9 @@ public sealed class ElasticsearchFake : IDisposable
 
     public Uri Url { get; }
 
+    /// <summary>Every request body as received, for tests that scan what was sent (e.g. for raw identifiers).</summary>
+    public ConcurrentQueue<byte[]> RequestBodies { get; } = new();
+
     /// <summary>Problems found in requests; a correct client leaves this empty.</summary>
     public ConcurrentQueue<string> Violations { get; } = new();
 
@@ -164,7 +167,9 @@ public sealed class ElasticsearchFake : IDisposable
         {
             using var ms = new MemoryStream();
             await ctx.Request.InputStream.CopyToAsync(ms).ConfigureAwait(false);
-            (status, body) = Handle(ctx.Request, ms.ToArray());
+            var received = ms.ToArray();
+            RequestBodies.Enqueue(received);
+            (status, body) = Handle(ctx.Request, received);
         }
 #pragma warning disable CA1031 // a fake server answers 500 to its own bugs instead of dying
         catch (Exception e)
