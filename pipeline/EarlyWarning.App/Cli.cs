@@ -35,6 +35,11 @@ public static class Cli
           detect --input PATH.csv [--json]
           setup elasticsearch --url URL [--kibana URL]
           transparency-report --from TIME --to TIME [--store sqlite:PATH] [--format md|json]
+          appeal file --post ID --reason TEXT --on-behalf-of WHO | appeal list [--status open|upheld|reversed]
+            | appeal review --id AP --outcome uphold|reverse [--label LABEL] [--note TEXT]
+          reidentify --pseudonym P --reason TEXT
+          rotate-key
+            (appeal, reidentify, rotate-key: [--store sqlite:PATH] [--data-dir DIR] [--actor NAME]; audited)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, TextReader? stdin = null,
@@ -48,7 +53,7 @@ public static class Cli
             return args.Length == 0 ? 2 : 0;
         }
         Args a;
-        try { a = args[0] == "setup" ? Args.Parse([]) : Args.Parse(args[1..]); }
+        try { a = args[0] is "setup" or "appeal" ? Args.Parse([]) : Args.Parse(args[1..]); }
         catch (UsageException ex) { err.WriteLine($"error: {ex.Message}"); err.WriteLine(Usage); return 2; }
         try
         {
@@ -61,6 +66,9 @@ public static class Cli
                 "classify" => ClassifyCommand.Run(a.Optional("model"), a.Flag("json"), stdin ?? Console.In, @out),
                 "detect" => DetectCommand.Run(a.Required("input"), a.Flag("json"), @out),
                 "transparency-report" => TransparencyReportCommand.Run(a.Optional, @out),
+                "appeal" => await SafeguardCommands.AppealAsync(args.Length > 1 ? args[1] : "", Args.Parse(args.Length > 2 ? args[2..] : []).Optional, @out, ct).ConfigureAwait(false),
+                "reidentify" => await SafeguardCommands.ReidentifyAsync(a.Optional, @out, ct).ConfigureAwait(false),
+                "rotate-key" => await SafeguardCommands.RotateKeyAsync(a.Optional, @out, ct).ConfigureAwait(false),
                 "setup" => await SetupAsync(args.Length > 1 ? args[1] : "", Args.Parse(args.Length > 2 ? args[2..] : []), @out, ct).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown verb '{args[0]}'"),
             };
