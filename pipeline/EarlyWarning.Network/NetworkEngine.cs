@@ -38,7 +38,7 @@ public sealed record ContentMatch(string PostId, string Account, DateTimeOffset 
 /// </summary>
 public sealed class NetworkEngine
 {
-    private const int StateVersion = 1;
+    private const int StateVersion = 2;
     private const int MaxReviewMatches = 1000;
     private readonly NetworkOptions _o;
     private readonly long _windowMs;
@@ -47,6 +47,8 @@ public sealed class NetworkEngine
     private readonly List<CoShare> _coShareBuffer = [];
     private readonly List<HashMatch> _matchBuffer = [];
     private readonly HashSet<string> _partners = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _burstAccounts = new(StringComparer.Ordinal);
+    private readonly List<string> _burstPosts = [];
     private readonly Queue<ContentMatch> _matches = new();
     private AccountGraph _graph;
     private CoShareIndex _coShare;
@@ -123,7 +125,7 @@ public sealed class NetworkEngine
             else _graph.AddInteraction(author, m, EdgeKind.Mention, t);
         }
 
-        var keys = ContentKeys(envelope, author, t);
+        var keys = ContentKeys(envelope, author, t, out var family);
         if (keys.Count > 0)
         {
             _coShareBuffer.Clear();
@@ -138,6 +140,9 @@ public sealed class NetworkEngine
             }
             _detector.AddPost(new PostRecord(post.Id, author, t, [.. keys], post.Country, post.Region, decision?.Target,
                 decision is not null && decision.Incitement >= 0.5f, post.AuthorFollowers, [.. post.Hashtags.Take(3)]));
+            if (family >= 0 && _o.BurstMinAccounts > 0
+                && _coShare.FamilyPosts(family, _burstAccounts, _burstPosts) >= Math.Max(_o.BurstMinAccounts, _o.MinGroupSize))
+                _detector.NoteBurst(family, _burstAccounts, _burstPosts, t);
         }
 
         MatchKnownContent(envelope, author, t);
@@ -186,8 +191,9 @@ public sealed class NetworkEngine
         else _graph.AddInteraction(author, parentAuthor, kind, t);
     }
 
-    private List<string> ContentKeys(PostEnvelope envelope, string author, long t)
+    private List<string> ContentKeys(PostEnvelope envelope, string author, long t, out int family)
     {
+        family = -1;
         var post = envelope.Post;
         var keys = new List<string>();
         foreach (var u in post.Urls)
@@ -207,7 +213,11 @@ public sealed class NetworkEngine
         {
             var before = _coShare.SignaturesRejected;
             var k = _coShare.TextKey(author, post.Id, t, sig);
-            if (k is not null) keys.Add(k);
+            if (k is not null)
+            {
+                keys.Add(k);
+                family = _coShare.LastFamily;
+            }
             else if (_coShare.SignaturesRejected > before) Stats.Reject(sig.Length < _o.LshBands * _o.LshRows ? "bad_field:minhash" : "empty_text_signature");
         }
         return keys;
@@ -485,7 +495,8 @@ public sealed class NetworkEngine
 
     /// <summary>
     /// A compact summary of the stage's state: the graph, the post index, coordination state and open campaigns.
-    /// Not included: the MinHash LSH buckets (at most one co-share interval of near-duplicate matching is lost on restore).
+    /// Not included: the MinHash LSH buckets and which open text clusters began novel (at most one co-share interval of
+    /// near-duplicate matching is lost on restore; a burst already noted is kept).
     /// </summary>
     public byte[] SaveState()
     {
@@ -506,6 +517,8 @@ public sealed class NetworkEngine
                 w.Write(a);
             }
             _detector.Write(w);
+            _coShare.WriteMemory(w, _nowMs);
+            _detector.WriteBursts(w);
         }
         return ms.ToArray();
     }
@@ -525,7 +538,8 @@ public sealed class NetworkEngine
             using var r = new BinaryReader(new MemoryStream(state), System.Text.Encoding.UTF8);
             if (r.ReadString() != "EWNET") throw new InvalidDataException("not a network state");
             var version = r.ReadInt32();
-            if (version != StateVersion) throw new InvalidDataException($"unsupported network state version {version}");
+            // Version 1 lacks the novelty memory and pending bursts; both start empty.
+            if (version is < 1 or > StateVersion) throw new InvalidDataException($"unsupported network state version {version}");
             now = r.ReadInt64();
             lastDetect = r.ReadInt64();
             coShare.NextCluster = r.ReadInt32();
@@ -538,6 +552,11 @@ public sealed class NetworkEngine
                 if (postAuthor.TryAdd(p, a)) postOrder.Enqueue(p);
             }
             detector.Read(r);
+            if (version >= 2)
+            {
+                coShare.ReadMemory(r);
+                detector.ReadBursts(r);
+            }
         }
         catch (EndOfStreamException ex)
         {

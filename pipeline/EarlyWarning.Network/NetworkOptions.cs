@@ -42,6 +42,25 @@ public sealed record NetworkOptions
     /// <summary>A pair of accounts is suspicious once it co-shared this many distinct contents.</summary>
     public int MinDistinctContents { get; init; } = 2;
 
+    /// <summary>
+    /// A single wave is a campaign when at least this many distinct accounts post near-duplicates of a text never seen
+    /// before (see <see cref="NoveltyHorizon"/>) within one <see cref="CoShareInterval"/>: copy-and-paraphrase bursts are
+    /// caught on their first wave instead of waiting for a second shared content. Reposts never count. 0 disables.
+    /// </summary>
+    public int BurstMinAccounts { get; init; } = 8;
+
+    /// <summary>
+    /// How far back a text counts as already seen: a near-duplicate cluster whose LSH bands (at least two of them)
+    /// occurred earlier within this horizon is recurring organic content, not a novel burst.
+    /// </summary>
+    public TimeSpan NoveltyHorizon { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>Slots of the bounded band memory behind <see cref="NoveltyHorizon"/> (a power of two; older bands are overwritten).</summary>
+    public int NoveltySlots { get; init; } = 1 << 18;
+
+    /// <summary>Expected distinct accounts on a novel text within one interval by chance (the burst's Poisson baseline).</summary>
+    public double BurstBaseline { get; init; } = 1.0;
+
     /// <summary>Each account of a group must have at least this many suspicious partners inside the group (k-core).</summary>
     public int MinPartners { get; init; } = 2;
 
@@ -113,6 +132,11 @@ public sealed record NetworkOptions
         Positive(BetweennessPivots, nameof(BetweennessPivots));
         Positive(BetweennessMaxVisits, nameof(BetweennessMaxVisits));
         Positive(CommunityIterations, nameof(CommunityIterations));
+        Positive(NoveltyHorizon.TotalMilliseconds, nameof(NoveltyHorizon));
+        Positive(BurstBaseline, nameof(BurstBaseline));
+        if (BurstMinAccounts < 0) throw new ArgumentOutOfRangeException(nameof(BurstMinAccounts), BurstMinAccounts, "must not be negative");
+        if (NoveltySlots < 1024 || (NoveltySlots & (NoveltySlots - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(NoveltySlots), NoveltySlots, "must be a power of two, at least 1024");
         if (NearDuplicateJaccard is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(NearDuplicateJaccard));
     }
 }

@@ -18,14 +18,6 @@ public class EndToEndTests
     /// <summary>Issue 6: an alert within this many event-time minutes of each incident's onset.</summary>
     private static readonly TimeSpan MaxDetectionDelay = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// Known gap, reported to the Network owner: coordination detection needs a pair of accounts to co-share two
-    /// distinct contents (NetworkOptions.MinDistinctContents = 2), so the first campaign alert comes after the
-    /// second or third wave (waves are 15 minutes apart), ~33-36 minutes after onset. This bound keeps it from
-    /// getting worse until that is fixed; every other kind must meet <see cref="MaxDetectionDelay"/>.
-    /// </summary>
-    private static readonly TimeSpan MaxCampaignDetectionDelay = TimeSpan.FromMinutes(45);
-
     private readonly Xunit.Abstractions.ITestOutputHelper _log;
 
     public EndToEndTests(Xunit.Abstractions.ITestOutputHelper log) => _log = log;
@@ -65,8 +57,8 @@ public class EndToEndTests
             if (hits.Count == 0) continue;
             var delay = hits.Min(h => h.DetectedAt) - inc.Onset;
             _log.WriteLine($"seed {seed}: {inc.Kind} {inc.ScopeText} alerted {delay.TotalMinutes:0.0} min after onset ({hits.Count} alerts)");
-            var limit = inc.Kind == AlertKinds.CoordinatedCampaign ? MaxCampaignDetectionDelay : MaxDetectionDelay;
-            if (delay > limit) missing.Add($"incident {inc.Id} ({inc.Kind} {inc.ScopeText}) first alerted {delay.TotalMinutes:0.0} min after onset (limit {limit.TotalMinutes} min)");
+            if (delay > MaxDetectionDelay)
+                missing.Add($"incident {inc.Id} ({inc.Kind} {inc.ScopeText}) first alerted {delay.TotalMinutes:0.0} min after onset (limit {MaxDetectionDelay.TotalMinutes} min)");
         }
         Assert.True(missing.Count == 0, string.Join("\n", missing));
 

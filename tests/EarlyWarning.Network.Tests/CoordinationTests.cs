@@ -117,4 +117,114 @@ public sealed class CoordinationTests(ITestOutputHelper output)
         var signals = Run(stream, new NetworkOptions { CoShareInterval = TimeSpan.FromMinutes(20) });
         Assert.DoesNotContain(signals, s => s.Kind == AlertKinds.CoordinatedCampaign);
     }
+
+    /// <summary>Runs the stream and returns each campaign signal with the engine's event time when it was drained.</summary>
+    private static List<(Signal Signal, DateTimeOffset At)> RunTimed(IEnumerable<EarlyWarning.Core.Posts.PostEnvelope> posts, NetworkOptions? options = null)
+    {
+        var engine = new NetworkEngine(options ?? new NetworkOptions());
+        var result = new List<(Signal, DateTimeOffset)>();
+        var buffer = new List<Signal>();
+        foreach (var p in posts)
+        {
+            engine.Observe(p);
+            buffer.Clear();
+            engine.DrainSignals(buffer);
+            foreach (var s in buffer) if (s.Kind == AlertKinds.CoordinatedCampaign) result.Add((s, engine.Now!.Value));
+        }
+        engine.Flush();
+        buffer.Clear();
+        engine.DrainSignals(buffer);
+        foreach (var s in buffer) if (s.Kind == AlertKinds.CoordinatedCampaign) result.Add((s, engine.Now!.Value));
+        return result;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_single_wave_of_paraphrases_is_a_campaign_within_minutes(int seed)
+    {
+        // One wave only: the repeated-co-sharing path cannot fire (each pair shares one content); the novel-text burst must.
+        var stream = CampaignGenerator.Generate(seed, waves: 1);
+        var waveStart = stream.Posts.Where(p => stream.Coordinated.Contains(p.Post.AuthorId)).Min(p => p.Post.CreatedAt);
+        var posted = stream.Posts.Where(p => stream.Coordinated.Contains(p.Post.AuthorId)).Select(p => p.Post.AuthorId).ToHashSet();
+        var campaigns = RunTimed(stream.Posts);
+        Assert.NotEmpty(campaigns);
+        var delay = campaigns[0].At - waveStart;
+        var flagged = campaigns.SelectMany(c => c.Signal.Evidence.Accounts).ToHashSet();
+        var precision = (double)flagged.Count(posted.Contains) / flagged.Count;
+        var recall = (double)flagged.Count(posted.Contains) / posted.Count;
+        output.WriteLine($"seed {seed}: first signal {delay.TotalSeconds:F0} s after the wave began; precision {precision:F3}, recall {recall:F3}");
+        Assert.True(delay <= TimeSpan.FromMinutes(3), $"first campaign signal {delay} after the wave began");
+        Assert.True(precision >= 0.9, $"precision {precision:F3}");
+        Assert.True(recall >= 0.9, $"recall {recall:F3}");
+        Assert.DoesNotContain(flagged, stream.Decoys.Contains);
+        Assert.Single(campaigns.Select(c => c.Signal.WindowStart).Distinct());
+    }
+
+    private static List<EarlyWarning.Core.Posts.PostEnvelope> Slogan(string text, int accounts, DateTimeOffset from, double spreadSeconds, int seed,
+        string prefix, bool repost = false)
+    {
+        var rng = new Random(seed);
+        var words = text.Split(' ');
+        return Enumerable.Range(0, accounts).Select(i =>
+        {
+            var w = (string[])words.Clone();
+            w[rng.Next(w.Length)] = "v" + rng.Next(100);
+            var at = from.AddSeconds(rng.NextDouble() * spreadSeconds);
+            return repost
+                ? Posts.Make($"{prefix}{i}", $"p_{prefix}{i:x3}", at, text, repostOf: "origin")
+                : Posts.Make($"{prefix}{i}", $"p_{prefix}{i:x3}", at, string.Join(' ', w));
+        }).ToList();
+    }
+
+    [Fact]
+    public void A_burst_of_a_text_already_current_is_not_a_campaign_but_the_same_burst_of_a_new_text_is()
+    {
+        const string chant = "a1 b2 c3 d4 e5 f6 g7 h8 i9 j10 k11 l12";
+        // The chant circulates organically for hours (different accounts, minutes apart), then twelve accounts post it
+        // within a minute: a recurring text, not a new message pushed in a wave.
+        var history = Slogan(chant, 60, Posts.T0, 3 * 3600, 1, "h");
+        var burst = Slogan(chant, 12, Posts.T0.AddHours(3.2), 60, 2, "b");
+        var organic = RunTimed(history.Concat(burst).OrderBy(p => p.Post.CreatedAt));
+        Assert.Empty(organic);
+        // Control: the same burst with no history is a campaign (so the test above can fail).
+        var fresh = RunTimed(burst.OrderBy(p => p.Post.CreatedAt));
+        Assert.NotEmpty(fresh);
+        Assert.Equal(12, fresh[^1].Signal.Evidence.Accounts.Count);
+    }
+
+    [Fact]
+    public void Reposts_of_a_new_post_are_amplification_not_a_burst()
+    {
+        var origin = Posts.Make("origin", "p_origin", Posts.T0, "n1 n2 n3 n4 n5 n6 n7 n8 n9 n10 n11 n12", followers: 100_000);
+        var reposts = Slogan("n1 n2 n3 n4 n5 n6 n7 n8 n9 n10 n11 n12", 30, Posts.T0.AddSeconds(5), 90, 3, "r", repost: true);
+        Assert.Empty(RunTimed(new[] { origin }.Concat(reposts.OrderBy(p => p.Post.CreatedAt))));
+    }
+
+    [Fact]
+    public void A_burst_below_the_configured_size_is_not_a_campaign()
+    {
+        var burst = Slogan("x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11 x12", 7, Posts.T0, 60, 4, "s").OrderBy(p => p.Post.CreatedAt).ToList();
+        Assert.Empty(RunTimed(burst));
+        Assert.NotEmpty(RunTimed(burst, new NetworkOptions { BurstMinAccounts = 6 }));
+        Assert.Empty(RunTimed(burst, new NetworkOptions { BurstMinAccounts = 0 }));
+    }
+
+    [Fact]
+    public void The_memory_of_current_texts_survives_a_state_restore()
+    {
+        const string chant = "a1 b2 c3 d4 e5 f6 g7 h8 i9 j10 k11 l12";
+        var history = Slogan(chant, 60, Posts.T0, 3 * 3600, 1, "h").OrderBy(p => p.Post.CreatedAt).ToList();
+        var burst = Slogan(chant, 12, Posts.T0.AddHours(3.2), 60, 2, "b").OrderBy(p => p.Post.CreatedAt).ToList();
+        var first = new NetworkEngine(new NetworkOptions());
+        foreach (var p in history) first.Observe(p);
+        var second = new NetworkEngine(new NetworkOptions());
+        second.LoadState(first.SaveState());
+        var signals = new List<Signal>();
+        foreach (var p in burst) second.Observe(p);
+        second.Flush();
+        second.DrainSignals(signals);
+        Assert.DoesNotContain(signals, s => s.Kind == AlertKinds.CoordinatedCampaign);
+    }
 }

@@ -32,6 +32,16 @@ internal sealed class CoShareIndex
     private readonly Dictionary<ulong, List<Entry>> _bandBuckets = [];
     private readonly Queue<(long Time, ulong Band)> _bandQueue = new();
     private readonly HashSet<Entry> _seen = new(ReferenceEqualityComparer.Instance);
+    // Novelty memory: band key → first and last time seen, one slot per key (overwritten on collision).
+    private readonly long _noveltyMs;
+    private readonly ulong[] _memKeys;
+    private readonly long[] _memFirst;
+    private readonly long[] _memLast;
+    // Text clusters that began on a novel text → their family (a wave whose paraphrases split into several clusters
+    // stays one family), and each family's posts within the interval.
+    private readonly Dictionary<int, int> _novelFamily = [];
+    private readonly Dictionary<int, List<Entry>> _familyPosts = [];
+    private readonly Queue<(long Time, int Family)> _familyQueue = new();
     private int _nextCluster;
 
     public CoShareIndex(NetworkOptions o)
@@ -41,7 +51,15 @@ internal sealed class CoShareIndex
         _rows = o.LshRows;
         _threshold = o.NearDuplicateJaccard;
         _maxPerKey = o.MaxPostsPerContent;
+        _noveltyMs = (long)o.NoveltyHorizon.TotalMilliseconds;
+        _memKeys = new ulong[o.NoveltySlots];
+        _memFirst = new long[o.NoveltySlots];
+        _memLast = new long[o.NoveltySlots];
+        _memLast.AsSpan().Fill(long.MinValue);
     }
+
+    /// <summary>The novel-text family of the post last given to <see cref="TextKey"/>, or -1 when its text was not novel.</summary>
+    public int LastFamily { get; private set; } = -1;
 
     public int NextCluster { get => _nextCluster; set => _nextCluster = value; }
     public long SignaturesRejected { get; private set; }
@@ -78,7 +96,32 @@ internal sealed class CoShareIndex
                 }
             }
         }
-        var cluster = best is not null && bestSim >= _threshold ? best.Cluster : _nextCluster++;
+        int cluster;
+        LastFamily = -1;
+        if (best is not null && bestSim >= _threshold)
+        {
+            cluster = best.Cluster;
+            if (_novelFamily.TryGetValue(cluster, out var f)) LastFamily = f;
+        }
+        else
+        {
+            cluster = _nextCluster++;
+            if (IsNovel(bandKeys, timeMs))
+            {
+                // A novel text that resembles a post of a novel family in this interval (a shared LSH band) is
+                // another paraphrase of the same wave: it joins that family.
+                LastFamily = best is not null && _novelFamily.TryGetValue(best.Cluster, out var f) ? f : cluster;
+                _novelFamily[cluster] = LastFamily;
+            }
+        }
+        Remember(bandKeys, timeMs);
+        if (LastFamily >= 0)
+        {
+            if (!_familyPosts.TryGetValue(LastFamily, out var posts)) _familyPosts.Add(LastFamily, posts = []);
+            posts.Add(new Entry(account, postId, timeMs));
+            if (posts.Count > _maxPerKey) posts.RemoveAt(0);
+            _familyQueue.Enqueue((timeMs, LastFamily));
+        }
         var entry = new Entry(account, postId, timeMs) { Signature = signature, Cluster = cluster };
         for (var b = 0; b < _bands; b++)
         {
@@ -92,6 +135,97 @@ internal sealed class CoShareIndex
             _bandQueue.Enqueue((timeMs, bandKeys[b]));
         }
         return "t:" + cluster.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Distinct accounts among the posts of novel-text family <paramref name="family"/> within the interval (bounded by
+    /// the per-key cap), into <paramref name="accounts"/>; their post ids into <paramref name="postIds"/>.
+    /// </summary>
+    public int FamilyPosts(int family, HashSet<string> accounts, List<string> postIds)
+    {
+        accounts.Clear();
+        postIds.Clear();
+        if (!_familyPosts.TryGetValue(family, out var list)) return 0;
+        foreach (var e in list)
+        {
+            accounts.Add(e.Account);
+            postIds.Add(e.PostId);
+        }
+        return accounts.Count;
+    }
+
+    // A text is novel unless at least two of its band keys were already around before this interval (first seen
+    // earlier, still seen within the horizon): one shared band happens between unrelated texts that share a few
+    // words, two rarely do, and a recurring text leaves many. Bands first seen inside the interval belong to the
+    // wave itself, so the later paraphrases of a new message stay novel.
+    private bool IsNovel(ReadOnlySpan<ulong> bandKeys, long timeMs)
+    {
+        var horizon = timeMs - _noveltyMs;
+        var interval = timeMs - _intervalMs;
+        var mask = _memKeys.Length - 1;
+        var hits = 0;
+        foreach (var k in bandKeys)
+        {
+            var i = (int)(k & (ulong)mask);
+            if (_memKeys[i] == k && _memLast[i] >= horizon && _memFirst[i] < interval && ++hits >= 2) return false;
+        }
+        return true;
+    }
+
+    private void Remember(ReadOnlySpan<ulong> bandKeys, long timeMs)
+    {
+        var mask = _memKeys.Length - 1;
+        foreach (var k in bandKeys)
+        {
+            var i = (int)(k & (ulong)mask);
+            if (_memKeys[i] == k && _memLast[i] >= timeMs - _noveltyMs)
+            {
+                _memLast[i] = Math.Max(_memLast[i], timeMs);
+                _memFirst[i] = Math.Min(_memFirst[i], timeMs);
+            }
+            else
+            {
+                _memKeys[i] = k;
+                _memFirst[i] = timeMs;
+                _memLast[i] = timeMs;
+            }
+        }
+    }
+
+    /// <summary>The novelty memory's live slots (within the horizon of <paramref name="nowMs"/>), for the stage's state.</summary>
+    internal void WriteMemory(BinaryWriter w, long nowMs)
+    {
+        var cutoff = nowMs - _noveltyMs;
+        var n = 0;
+        for (var i = 0; i < _memLast.Length; i++) if (_memLast[i] >= cutoff) n++;
+        w.Write(n);
+        for (var i = 0; i < _memLast.Length; i++)
+        {
+            if (_memLast[i] < cutoff) continue;
+            w.Write(_memKeys[i]);
+            w.Write(_memFirst[i]);
+            w.Write(_memLast[i]);
+        }
+    }
+
+    internal void ReadMemory(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        if (n < 0 || n > 1 << 28) throw new InvalidDataException("network state: bad novelty memory");
+        for (var j = 0; j < n; j++)
+        {
+            var k = r.ReadUInt64();
+            var first = r.ReadInt64();
+            var last = r.ReadInt64();
+            // Re-hashed into this instance's table: the slot count may have been reconfigured.
+            var at = (int)(k & (ulong)(_memKeys.Length - 1));
+            if (_memLast[at] < last)
+            {
+                _memKeys[at] = k;
+                _memFirst[at] = first;
+                _memLast[at] = last;
+            }
+        }
     }
 
     /// <summary>Registers a post under a content key and reports its co-shares with earlier posts of other accounts.</summary>
@@ -145,6 +279,21 @@ internal sealed class CoShareIndex
             if (!_bandBuckets.TryGetValue(band, out var list)) continue;
             list.RemoveAll(e => e.Time < cutoff);
             if (list.Count == 0) _bandBuckets.Remove(band);
+        }
+        while (_familyQueue.Count > 0 && _familyQueue.Peek().Time < cutoff)
+        {
+            var (_, f) = _familyQueue.Dequeue();
+            if (!_familyPosts.TryGetValue(f, out var list)) continue;
+            list.RemoveAll(e => e.Time < cutoff);
+            if (list.Count == 0) _familyPosts.Remove(f);
+        }
+        // A novel cluster is forgotten once no band bucket holds its posts any more (nothing can join it).
+        if (_novelFamily.Count > 0 && _bandBuckets.Count == 0) _novelFamily.Clear();
+        else if (_novelFamily.Count > 4 * (_familyPosts.Count + 16))
+        {
+            var live = new HashSet<int>();
+            foreach (var list in _bandBuckets.Values) foreach (var e in list) live.Add(e.Cluster);
+            foreach (var c in _novelFamily.Keys.Where(c => !live.Contains(c)).ToList()) _novelFamily.Remove(c);
         }
     }
 

@@ -26,6 +26,14 @@ internal sealed class CoordinationDetector
         public bool Queued { get; set; }
     }
 
+    private sealed class Burst
+    {
+        public SortedSet<string> Accounts { get; } = new(StringComparer.Ordinal);
+        public SortedSet<string> PostIds { get; } = new(StringComparer.Ordinal);
+        public long LastMs { get; set; }
+        public int Reported { get; set; }
+    }
+
     internal sealed class Campaign
     {
         public required int Id { get; init; }
@@ -54,6 +62,8 @@ internal sealed class CoordinationDetector
     // Pairs with at least MinDistinctContents keys: the only ones candidate groups are built from.
     private readonly HashSet<(string, string)> _strong = [];
     private readonly List<Campaign> _campaigns = [];
+    // Novel texts posted by many accounts within one interval (single-wave campaigns), by novel-text family.
+    private readonly SortedDictionary<int, Burst> _bursts = [];
     private int _nextCampaign;
     private int[] _sortItems = new int[64];
     private long[] _sortKeys = new long[64];
@@ -71,6 +81,20 @@ internal sealed class CoordinationDetector
     public IReadOnlyList<Campaign> Campaigns => _campaigns;
     public long GroupsTested { get; private set; }
     public long GroupsRejected { get; private set; }
+    public long BurstsReported { get; private set; }
+
+    /// <summary>
+    /// Notes that <paramref name="accounts"/> (distinct, at least <see cref="NetworkOptions.BurstMinAccounts"/>) posted
+    /// near-duplicates of one novel text (family <paramref name="family"/>) within one interval, in
+    /// <paramref name="postIds"/>; reported at the next detection.
+    /// </summary>
+    public void NoteBurst(int family, IEnumerable<string> accounts, IEnumerable<string> postIds, long timeMs)
+    {
+        if (!_bursts.TryGetValue(family, out var b)) _bursts.Add(family, b = new Burst());
+        foreach (var a in accounts) b.Accounts.Add(a);
+        foreach (var p in postIds) b.PostIds.Add(p);
+        b.LastMs = Math.Max(b.LastMs, timeMs);
+    }
 
     public void AddPost(PostRecord r)
     {
@@ -125,6 +149,35 @@ internal sealed class CoordinationDetector
             }
             Report(result, output);
         }
+        // Single-wave bursts, in family order (families are numbered in stream order).
+        if (_bursts.Count == 0) return;
+        foreach (var key in _bursts.Keys.ToList())
+        {
+            var b = _bursts[key];
+            if (b.Accounts.Count > b.Reported && EvaluateBurst(b) is { } result)
+            {
+                BurstsReported++;
+                Report(result, output);
+            }
+            b.Reported = b.Accounts.Count;
+            if (b.LastMs < nowMs - _intervalMs) _bursts.Remove(key);
+        }
+    }
+
+    private GroupResult? EvaluateBurst(Burst b)
+    {
+        if (b.Accounts.Count < Math.Max(_o.MinGroupSize, _o.BurstMinAccounts)) return null;
+        var posts = new List<PostRecord>();
+        foreach (var a in b.Accounts)
+        {
+            if (!_byAuthor.TryGetValue(a, out var q)) continue;
+            foreach (var (_, r) in q) if (b.PostIds.Contains(r.PostId)) posts.Add(r);
+        }
+        if (posts.Count == 0) return null;
+        posts.Sort((x, y) => x.TimeMs != y.TimeMs ? x.TimeMs.CompareTo(y.TimeMs) : string.CompareOrdinal(x.PostId, y.PostId));
+        var accounts = b.Accounts.ToList();
+        var score = Statistics.PoissonTailScore(accounts.Count, _o.BurstBaseline);
+        return new GroupResult(accounts, posts, posts[0].TimeMs, posts[^1].TimeMs, accounts.Count, _o.BurstBaseline, _o.BurstBaseline, score);
     }
 
     private void Touch((string, string) key, PairStat p, long timeMs)
@@ -519,6 +572,35 @@ internal sealed class CoordinationDetector
             camp.IncitementPosts = r.ReadInt32();
             camp.TopTerms = [.. ReadStrings(r)];
             _campaigns.Add(camp);
+        }
+    }
+
+    internal void WriteBursts(BinaryWriter w)
+    {
+        w.Write(_bursts.Count);
+        foreach (var (key, b) in _bursts)
+        {
+            w.Write(key);
+            w.Write(b.LastMs);
+            w.Write(b.Reported);
+            WriteStrings(w, b.Accounts);
+            WriteStrings(w, b.PostIds);
+        }
+    }
+
+    internal void ReadBursts(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        if (n < 0 || n > 10_000_000) throw new InvalidDataException("network state: bad burst count");
+        for (var i = 0; i < n; i++)
+        {
+            var b = new Burst();
+            var key = r.ReadInt32();
+            b.LastMs = r.ReadInt64();
+            b.Reported = r.ReadInt32();
+            foreach (var a in ReadStrings(r)) b.Accounts.Add(a);
+            foreach (var p in ReadStrings(r)) b.PostIds.Add(p);
+            _bursts[key] = b;
         }
     }
 
