@@ -299,6 +299,37 @@ public sealed class SignalEngineTests(ITestOutputHelper log)
         Assert.Contains("human review", a.Explanation, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_growing_campaign_is_tiled_into_alerts_whose_ids_do_not_depend_on_when_updates_came()
+    {
+        static Signal Wave(int endMinute) => new()
+        {
+            Kind = AlertKinds.CoordinatedCampaign,
+            Scope = new Scope("KE", "Nairobi", "kikuyu"),
+            WindowStart = S,
+            WindowEnd = S.AddMinutes(endMinute),
+            Observed = 25,
+            Reach = 900,
+            Evidence = new Evidence { Accounts = [.. Enumerable.Range(0, 25).Select(i => "u:" + i)], PostIds = ["p" + endMinute] },
+            Detector = "network.coordination",
+        };
+        List<(DateTimeOffset Start, DateTimeOffset End, string Id)> Run(params int[] ends)
+        {
+            var h = new EngineHarness();
+            foreach (var e in ends) h.Engine.AddSignal(Wave(e));
+            h.Drain();
+            return [.. h.Of(AlertKinds.CoordinatedCampaign).OrderBy(a => a.WindowStart).Select(a => (a.WindowStart, a.WindowEnd, a.Id))];
+        }
+        // Waves every 15 minutes (the suppression gap is shorter): one alert per 30-minute tile from the campaign's start.
+        var all = Run(2, 17, 32, 47, 62, 77);
+        Assert.Equal([S, S.AddMinutes(30), S.AddMinutes(60)], all.Select(a => a.Start));
+        Assert.Equal([S.AddMinutes(17), S.AddMinutes(47), S.AddMinutes(77)], all.Select(a => a.End));
+        Assert.All(all, a => Assert.True(a.End - a.Start <= TimeSpan.FromMinutes(30)));
+        // Fewer, later updates (as after a restart or with other batch boundaries) land in the same alerts.
+        var some = Run(17, 62, 77);
+        Assert.Equal([all[0].Id, all[2].Id], some.Select(a => a.Id));
+    }
+
     private static List<string> Describe(EngineHarness h) =>
         h.Alerts.Values.OrderBy(a => a.Id, StringComparer.Ordinal)
             .Select(a => $"{a.Id} {a.Kind} {a.Scope} {a.WindowStart:O} {a.WindowEnd:O} {a.DetectedAt:O} {a.Severity} {a.Score:R} {a.Observed} {a.Baseline:R} {a.Explanation} {string.Join(',', a.Evidence.PostIds)}")

@@ -16,10 +16,18 @@ internal sealed class AlertRules(SignalOptions o)
 
     public static string Key(string kind, Scope scope) => kind + "|" + scope;
 
+    /// <summary>
+    /// Kinds whose signals carry a cumulative window from a fixed origin (a campaign keeps its start while it grows):
+    /// their alerts tile that window from the origin in <see cref="SignalOptions.MaxAlertWindow"/> steps, so an
+    /// alert's start (hence its id) depends only on the campaign, never on when between its waves a signal came.
+    /// </summary>
+    internal static bool IsTiled(string kind) => kind == AlertKinds.CoordinatedCampaign;
+
     public Alert Apply(EngineState st, Signal s, Severity severity, string explanation, DateTimeOffset detectedAt)
     {
         var key = Key(s.Kind, s.Scope);
         var maxW = o.MaxAlertWindow;
+        if (IsTiled(s.Kind)) return ApplyTiled(st, key, s, severity, explanation, detectedAt);
         var start = s.WindowStart < s.WindowEnd - maxW ? s.WindowEnd - maxW : s.WindowStart;
         if (st.Open.TryGetValue(key, out var open))
         {
@@ -42,9 +50,61 @@ internal sealed class AlertRules(SignalOptions o)
             }
             Close(st, key, open);
         }
+        var alert = NewAlert(s, Alert.MakeId(s.Kind, s.Scope, start), start, severity, explanation, detectedAt);
+        st.Open[key] = alert;
+        st.Stats.AlertsOpened++;
+        MarkPending(st, alert);
+        return alert;
+    }
+
+    private Alert ApplyTiled(EngineState st, string key, Signal s, Severity severity, string explanation, DateTimeOffset detectedAt)
+    {
+        var tile = o.MaxAlertWindow.Ticks;
+        // Tiles count from the signal's origin, or, when it continues the open alert, from that alert's start (itself
+        // a tile boundary of the same origin for a growing campaign).
+        st.Open.TryGetValue(key, out var open);
+        var reference = open is not null && s.WindowStart <= open.WindowEnd + o.SuppressGap ? open.WindowStart : s.WindowStart;
+        var span = Math.Max(0, (s.WindowEnd - reference).Ticks);
+        // The tile holding the window's end; an end exactly on a boundary still belongs to the tile it closes.
+        var k = span / tile;
+        if (k > 0 && span % tile == 0) k--;
+        var start = reference + TimeSpan.FromTicks(k * tile);
+        var id = Alert.MakeId(s.Kind, s.Scope, start);
+        if (open is not null)
+        {
+            if (open.Id == id)
+            {
+                Extend(open, s, severity, explanation);
+                MarkPending(st, open);
+                return open;
+            }
+            Close(st, key, open);
+        }
+        var alert = NewAlert(s, id, start, severity, explanation, detectedAt);
+        st.Open[key] = alert;
+        st.Stats.AlertsOpened++;
+        MarkPending(st, alert);
+        return alert;
+    }
+
+    /// <summary>Closes open alerts whose window ended more than the suppression gap before the watermark (tiled alerts: whose tile did).</summary>
+    public void Expire(EngineState st, DateTimeOffset watermark)
+    {
+        List<string>? done = null;
+        foreach (var (key, a) in st.Open)
+        {
+            var end = IsTiled(a.Kind) ? a.WindowStart + o.MaxAlertWindow : a.WindowEnd;
+            if (end + o.SuppressGap < watermark) (done ??= []).Add(key);
+        }
+        if (done is null) return;
+        foreach (var key in done) Close(st, key, st.Open[key]);
+    }
+
+    private Alert NewAlert(Signal s, string id, DateTimeOffset start, Severity severity, string explanation, DateTimeOffset detectedAt)
+    {
         var alert = new Alert
         {
-            Id = Alert.MakeId(s.Kind, s.Scope, start),
+            Id = id,
             Kind = s.Kind,
             Severity = severity,
             Score = s.Score,
@@ -59,20 +119,7 @@ internal sealed class AlertRules(SignalOptions o)
             Model = o.Model + (s.Detector is null ? "" : " (" + s.Detector + ")"),
         };
         Merge(alert.Evidence, s.Evidence);
-        st.Open[key] = alert;
-        st.Stats.AlertsOpened++;
-        MarkPending(st, alert);
         return alert;
-    }
-
-    /// <summary>Closes open alerts whose window ended more than the suppression gap before the watermark.</summary>
-    public void Expire(EngineState st, DateTimeOffset watermark)
-    {
-        List<string>? done = null;
-        foreach (var (key, a) in st.Open)
-            if (a.WindowEnd + o.SuppressGap < watermark) (done ??= []).Add(key);
-        if (done is null) return;
-        foreach (var key in done) Close(st, key, st.Open[key]);
     }
 
     /// <summary>Closes every open alert (end of a finite stream).</summary>

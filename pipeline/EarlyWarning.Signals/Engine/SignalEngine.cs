@@ -118,8 +118,11 @@ public sealed class SignalEngine
         var what = s.Kind.Replace('_', ' ');
         var where = Place(s.Scope.Region, s.Scope.Country);
         var who = s.Scope.TargetGroup is null ? "" : " targeting " + GroupName(s.Scope.TargetGroup);
-        var text = string.Create(CultureInfo.InvariantCulture,
-            $"A {what}{who}{where} involved {s.Observed:0} posts by {s.Evidence.Accounts.Count} or more accounts; {Rabat.ReviewNote}.");
+        int accounts = s.Evidence.Accounts.Count, posts = s.Evidence.PostIds.Count;
+        var text = s.Kind == AlertKinds.CoordinatedCampaign
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"A {what}{who}{where}: {accounts} accounts posted {posts} closely matching posts within minutes of each other; {Rabat.ReviewNote}.")
+            : string.Create(CultureInfo.InvariantCulture, $"A {what}{who}{where} involved {posts} posts by {accounts} accounts; {Rabat.ReviewNote}.");
         text = char.ToUpperInvariant(text[0]) + text[1..];
         var at = _st.Started ? DateTimeOffset.FromUnixTimeSeconds(_st.MaxEventSec) : s.WindowEnd;
         _rules.Apply(_st, s, severity, text, at);
