@@ -58,6 +58,7 @@ public sealed class NetworkEngine
     private long _nowMs = long.MinValue;
     private long _lastDetectMs = long.MinValue;
     private Dictionary<int, List<string>>? _lastClusters;
+    private long _snapshotEpoch;
 
     public NetworkEngine(NetworkOptions options)
     {
@@ -290,21 +291,29 @@ public sealed class NetworkEngine
         var sw = Stopwatch.StartNew();
         var asOfMs = asOf.ToUnixTimeMilliseconds();
         var (names, stats) = WindowAccounts(asOfMs);
-        var index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
-        for (var i = 0; i < names.Length; i++) index[names[i]] = i;
-        // Arcs straight from the QuikGraph graph of record (one lookup per edge); co-share edges count both ways.
+        // Vertex numbers go on the accounts' own records for this snapshot (an epoch marks which are current), so
+        // the edge scan below reads them through the edges' endpoint references without hashing any account id.
+        var epoch = ++_snapshotEpoch;
+        for (var i = 0; i < stats.Length; i++)
+        {
+            stats[i].SnapshotEpoch = epoch;
+            stats[i].SnapshotIndex = i;
+        }
+        // Arcs straight from the graph of record's edge index; co-share edges count both ways. CsrGraph.Build orders
+        // arcs itself, so the scan order does not matter.
         var start = asOfMs - _windowMs;
         var arcs = new List<(int, int, double)>(_graph.EdgeCount + (_graph.EdgeCount / 4));
         var edgeCount = 0;
-        for (var s = 0; s < names.Length; s++)
+        foreach (var e in _graph.LiveEdges)
         {
-            foreach (var e in _graph.Graph.OutEdges(names[s]))
-            {
-                if (e.LastSeenMs <= start || e.FirstSeenMs > asOfMs || !index.TryGetValue(e.Target, out var d)) continue;
-                edgeCount++;
-                arcs.Add((s, d, e.Weight));
-                if (e.Kind == EdgeKind.CoShare) arcs.Add((d, s, e.Weight));
-            }
+            if (e.LastSeenMs <= start || e.FirstSeenMs > asOfMs) continue;
+            var src = e.SourceStats;
+            var dst = e.TargetStats;
+            if (src.SnapshotEpoch != epoch || dst.SnapshotEpoch != epoch) continue;
+            int s = src.SnapshotIndex, d = dst.SnapshotIndex;
+            edgeCount++;
+            arcs.Add((s, d, e.Weight));
+            if (e.Kind == EdgeKind.CoShare) arcs.Add((d, s, e.Weight));
         }
         var csr = CsrGraph.Build(names, arcs);
         var pr = csr.PageRank();

@@ -39,6 +39,9 @@ public sealed class AccountEdge : IEdge<string>
     internal long LastSeenMs { get; set; }
     internal long Seq { get; }
     internal bool Removed { get; set; }
+    // The endpoints' records, so a snapshot reads an edge's vertex numbers without hashing account ids.
+    internal AccountStats SourceStats { get; set; } = null!;
+    internal AccountStats TargetStats { get; set; } = null!;
 
     public DateTimeOffset FirstSeen => DateTimeOffset.FromUnixTimeMilliseconds(FirstSeenMs);
     public DateTimeOffset LastSeen => DateTimeOffset.FromUnixTimeMilliseconds(LastSeenMs);
@@ -77,6 +80,9 @@ public sealed class AccountStats
     internal long FirstSeenMs { get; set; }
     internal long LastActiveMs { get; set; }
     public DateTimeOffset LastActive => DateTimeOffset.FromUnixTimeMilliseconds(LastActiveMs);
+    // Scratch of the snapshot in progress: the account's vertex number, valid while SnapshotEpoch is that snapshot's.
+    internal int SnapshotIndex { get; set; }
+    internal long SnapshotEpoch { get; set; }
 
     /// <summary>Records one post in the time slot it falls in (the window is split into 12 slots).</summary>
     internal void AddPost(long timeMs, long slotMs, bool flagged, IReadOnlyList<string> hashtags)

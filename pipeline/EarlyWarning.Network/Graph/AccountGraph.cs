@@ -41,6 +41,9 @@ public sealed class AccountGraph
 
     internal IEnumerable<AccountStats> Accounts => _accounts.Values;
 
+    /// <summary>The live edges (the graph's own edge index, no copy).</summary>
+    internal Dictionary<(string, string, EdgeKind), AccountEdge>.ValueCollection LiveEdges => _edges.Values;
+
     /// <summary>Marks an account active at <paramref name="timeMs"/>, adding it when new.</summary>
     internal AccountStats Touch(string account, long timeMs) => Touch(account, timeMs, enforce: true);
 
@@ -67,12 +70,12 @@ public sealed class AccountGraph
     internal AccountEdge AddInteraction(string source, string target, EdgeKind kind, long timeMs, double weight = 1)
     {
         if (kind == EdgeKind.CoShare && string.CompareOrdinal(source, target) > 0) (source, target) = (target, source);
-        Touch(source, timeMs, enforce: false);
-        Touch(target, timeMs, enforce: false);
+        var sa = Touch(source, timeMs, enforce: false);
+        var ta = Touch(target, timeMs, enforce: false);
         var key = (source, target, kind);
         if (!_edges.TryGetValue(key, out var e))
         {
-            e = new AccountEdge(source, target, kind, timeMs, _seq++);
+            e = new AccountEdge(source, target, kind, timeMs, _seq++) { SourceStats = sa, TargetStats = ta };
             _edges.Add(key, e);
             _graph.AddEdge(e);
             _edgeQueue.Enqueue((timeMs, e));
@@ -208,9 +211,9 @@ public sealed class AccountGraph
             var weight = r.ReadDouble();
             var first = r.ReadInt64();
             var last = r.ReadInt64();
-            if (!_accounts.ContainsKey(s) || !_accounts.ContainsKey(t) || kind > EdgeKind.CoShare)
+            if (!_accounts.TryGetValue(s, out var sa) || !_accounts.TryGetValue(t, out var ta) || kind > EdgeKind.CoShare)
                 throw new InvalidDataException("network state: edge refers to an unknown account or kind");
-            var e = new AccountEdge(s, t, kind, first, _seq++) { LastSeenMs = last, Weight = weight };
+            var e = new AccountEdge(s, t, kind, first, _seq++) { LastSeenMs = last, Weight = weight, SourceStats = sa, TargetStats = ta };
             _edges[(s, t, kind)] = e;
             _graph.AddEdge(e);
             _edgeQueue.Enqueue((last, e));
