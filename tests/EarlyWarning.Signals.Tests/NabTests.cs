@@ -10,29 +10,7 @@ namespace EarlyWarning.Signals.Tests;
 /// <summary>The NAB scorer against NAB's own anchors, and the default detector's score on the shared realTweets half.</summary>
 public sealed class NabTests(ITestOutputHelper log)
 {
-    private static readonly string[] Files = ["AAPL", "CRM", "FB", "IBM", "PFE"];
-
-    internal sealed record NabFile(string Key, List<DateTime> Times, List<double> Values, List<(DateTime Start, DateTime End)> Windows);
-
-    private static readonly Lazy<List<NabFile>> Data = new(() =>
-    {
-        var windows = NabScorer.LoadWindows(File.ReadAllText(TestPaths.Data("nab-realtweets", "combined_windows.json")));
-        var list = new List<NabFile>();
-        foreach (var f in Files)
-        {
-            var key = $"realTweets/Twitter_volume_{f}.csv";
-            var times = new List<DateTime>();
-            var values = new List<double>();
-            foreach (var line in File.ReadLines(TestPaths.Data("nab-realtweets", "realTweets", $"Twitter_volume_{f}.csv")).Skip(1))
-            {
-                var parts = line.Split(',');
-                times.Add(NabScorer.ParseTime(parts[0]));
-                values.Add(double.Parse(parts[1], CultureInfo.InvariantCulture));
-            }
-            list.Add(new NabFile(key, times, values, windows[key]));
-        }
-        return list;
-    });
+    private static List<NabFile> Data => NabData.RealTweets;
 
     /// <summary>Published per-file raw standard scores: (detector, file key) → score.</summary>
     private static Dictionary<(string, string), double> Published() =>
@@ -46,7 +24,7 @@ public sealed class NabTests(ITestOutputHelper log)
         var published = Published();
         double total = 0;
         var windows = 0;
-        foreach (var f in Data.Value)
+        foreach (var f in Data)
         {
             var s = NabScorer.Score(f.Times, new bool[f.Times.Count], f.Windows, NabScorer.Profile.Standard);
             Assert.Equal(-f.Windows.Count, s.RawScore, 12);
@@ -63,7 +41,7 @@ public sealed class NabTests(ITestOutputHelper log)
     {
         double total = 0;
         var windows = 0;
-        foreach (var f in Data.Value)
+        foreach (var f in Data)
         {
             var det = new bool[f.Times.Count];
             foreach (var (start, _) in f.Windows) det[f.Times.IndexOf(start)] = true;
@@ -101,7 +79,7 @@ public sealed class NabTests(ITestOutputHelper log)
         double total = 0;
         int windows = 0, detected = 0, falseAlarms = 0, scoredRows = 0;
         var lines = new List<string>();
-        foreach (var f in Data.Value)
+        foreach (var f in Data)
         {
             var d = new SeasonalDetector();
             var det = new bool[f.Times.Count];

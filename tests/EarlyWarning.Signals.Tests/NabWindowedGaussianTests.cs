@@ -12,35 +12,13 @@ namespace EarlyWarning.Signals.Tests;
 /// </summary>
 public sealed class NabWindowedGaussianTests(ITestOutputHelper log)
 {
-    private static readonly string[] Files = ["AAPL", "CRM", "FB", "IBM", "PFE"];
-
-    private sealed record Series(string Key, List<DateTime> Times, List<double> Values, List<(DateTime Start, DateTime End)> Windows);
-
     private sealed record Published(double Threshold, double Score, int Tp, int Tn, int Fp, int Fn, int Total);
 
-    private static readonly Lazy<List<Series>> Data = new(() =>
-    {
-        var windows = NabScorer.LoadWindows(File.ReadAllText(TestPaths.Data("nab-realtweets", "combined_windows.json")));
-        var list = new List<Series>();
-        foreach (var f in Files)
-        {
-            var key = $"realTweets/Twitter_volume_{f}.csv";
-            var times = new List<DateTime>();
-            var values = new List<double>();
-            foreach (var line in File.ReadLines(TestPaths.Data("nab-realtweets", "realTweets", $"Twitter_volume_{f}.csv")).Skip(1))
-            {
-                var parts = line.Split(',');
-                times.Add(NabScorer.ParseTime(parts[0]));
-                values.Add(double.Parse(parts[1], CultureInfo.InvariantCulture));
-            }
-            list.Add(new Series(key, times, values, windows[key]));
-        }
-        return list;
-    });
+    private static List<NabFile> Data => NabData.RealTweets;
 
     /// <summary>Scores per file, computed once (each file is ~16k rows).</summary>
     private static readonly Lazy<Dictionary<string, double[]>> Scores = new(() =>
-        Data.Value.ToDictionary(s => s.Key, s => NabWindowedGaussianReference.ScoreSeries(s.Values)));
+        Data.ToDictionary(s => s.Key, s => NabWindowedGaussianReference.ScoreSeries(s.Values)));
 
     private static Dictionary<string, Published> PublishedRows(string detector) =>
         File.ReadLines(TestPaths.Data("nab-realtweets", "nab_published_standard_scores_perfile.csv")).Skip(1)
@@ -53,7 +31,7 @@ public sealed class NabWindowedGaussianTests(ITestOutputHelper log)
                 int.Parse(p[9], CultureInfo.InvariantCulture)));
 
     /// <summary>NAB's per-file counts: every scored (post-probation) row is a TP, TN, FP or FN by detection × label.</summary>
-    private static (NabScorer.FileScore Score, int Tp, int Tn, int Fp, int Fn) ScoreFile(Series s, bool[] detections)
+    private static (NabScorer.FileScore Score, int Tp, int Tn, int Fp, int Fn) ScoreFile(NabFile s, bool[] detections)
     {
         var score = NabScorer.Score(s.Times, detections, s.Windows, NabScorer.Profile.Standard);
         var probation = NabScorer.ProbationaryRows(s.Times.Count);
@@ -79,7 +57,7 @@ public sealed class NabWindowedGaussianTests(ITestOutputHelper log)
         int windows = 0;
         var minMarginUlps = double.MaxValue;
         const double boundary = 0.9999999999995; // a score at or above this is written as 1.0 (12 significant digits)
-        foreach (var s in Data.Value)
+        foreach (var s in Data)
         {
             var p = published[s.Key];
             Assert.Equal(NabWindowedGaussianReference.PublishedThreshold, p.Threshold);
@@ -118,7 +96,7 @@ public sealed class NabWindowedGaussianTests(ITestOutputHelper log)
         // Why a straightforward port misses: comparing the double itself with 1.0 needs z ≳ 8.3, while NAB compared
         // the 12-significant-digit value it had written (z ≳ 7.13). Every file then has fewer true positives.
         var published = PublishedRows("windowedGaussian");
-        foreach (var s in Data.Value)
+        foreach (var s in Data)
         {
             var det = Scores.Value[s.Key].Select(x => x >= NabWindowedGaussianReference.PublishedThreshold).ToArray();
             var (score, tp, _, fp, _) = ScoreFile(s, det);
