@@ -8,9 +8,6 @@ using EarlyWarning.Models.Serving;
 using EarlyWarning.Network;
 using EarlyWarning.Signals.Engine;
 using EarlyWarning.Storage.Sqlite;
-using EarlyWarning.Text.Features;
-using EarlyWarning.Text.Normalization;
-using EarlyWarning.Text.Tokenization;
 
 namespace EarlyWarning.EndToEnd;
 
@@ -51,14 +48,17 @@ internal static class StageBreakdown
         });
         using var classifier = PostClassifier.LoadDefault();
         const int batch = 512;
-        Time("classify (PostClassifier.ClassifyBatch, 512/batch: featurise+ONNX+lexicon+explain)", () =>
+        var normalizedTexts = new string[envelopes.Count];
+        Time("classify (PostClassifier.ClassifyBatch, 512/batch: normalise once+featurise+ONNX+lexicon+explain)", () =>
         {
             var chunk = new List<PostEnvelope>(batch);
+            var normalized = new string[batch];
             for (var i = 0; i < envelopes.Count; i += batch)
             {
                 chunk.Clear();
                 for (var j = i; j < Math.Min(envelopes.Count, i + batch); j++) chunk.Add(envelopes[j]);
-                classifier.ClassifyBatch(chunk);
+                classifier.ClassifyBatch(chunk, normalized);
+                Array.Copy(normalized, 0, normalizedTexts, i, chunk.Count);
             }
         });
         Time("  of which ONNX model only (OnnxClassifier.Predict: featurise+Run)", () =>
@@ -76,28 +76,11 @@ internal static class StageBreakdown
         {
             foreach (var e in envelopes) classifier.Lexicon.Match(e.Post.Text);
         });
-        var normalizer = new TextNormalizer();
-        var minHasher = new MinHasher();
-        Time("text extras (normalise + MinHash + token hashes, as the classify task does)", () =>
+        var extras = new PostTextExtras();
+        Time("text extras (MinHash + token hashes from the classifier's normalised text, as the classify task does)", () =>
         {
-            var norm = new char[4096];
-            var hashes = new List<ulong>(64);
-            foreach (var e in envelopes)
-            {
-                var text = e.Post.Text.AsSpan();
-                var need = TextNormalizer.MaxOutputLength(text.Length);
-                if (norm.Length < need) norm = new char[need];
-                normalizer.Normalize(text, norm, out var w);
-                var sig = new ulong[64];
-                minHasher.Compute(norm.AsSpan(0, w), sig);
-                e.MinHash = sig;
-                hashes.Clear();
-                var span = norm.AsSpan(0, w);
-                foreach (var t in Tokenizer.Tokenize(span))
-                    if (t.Kind is (TokenKind.Word or TokenKind.Hashtag or TokenKind.Syllable) && t.Length >= 3) hashes.Add(TokenHash.Of(span.Slice(t.Start, t.Length)));
-                hashes.Sort();
-                e.TokenHashes = [.. hashes.Distinct()];
-            }
+            for (var i = 0; i < envelopes.Count; i++)
+                extras.Fill(envelopes[i], normalizedTexts[i], envelopes[i].Decision is { IsFlagged: true });
         });
         var network = new NetworkEngine(new NetworkOptions());
         var signalsOut = new List<Signal>();

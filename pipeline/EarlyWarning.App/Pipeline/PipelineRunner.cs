@@ -8,9 +8,6 @@ using EarlyWarning.Core.Stores;
 using EarlyWarning.Models.Serving;
 using EarlyWarning.Network;
 using EarlyWarning.Signals.Engine;
-using EarlyWarning.Text.Features;
-using EarlyWarning.Text.Normalization;
-using EarlyWarning.Text.Tokenization;
 
 namespace EarlyWarning.App.Pipeline;
 
@@ -33,8 +30,6 @@ public sealed class PipelineRunner
     private readonly Pseudonymizer _pseudonymizer;
     private readonly TextWriter _log;
     private readonly PostDecoder _decoder;
-    private readonly TextNormalizer _normalizer = new();
-    private readonly MinHasher _minHasher = new();
     private readonly object _analysisLock = new();
 
     public PipelineRunner(PipelineOptions options, IMessageSource source, IPipelineStore store, PostClassifier classifier,
@@ -181,57 +176,33 @@ public sealed class PipelineRunner
     {
         try
         {
-            var norm = new char[4096];
-            var hashes = new List<ulong>(64);
-            var words = new HashSet<string>(StringComparer.Ordinal);
+            var extras = new PostTextExtras();
+            // The classifier normalises each post once and hands the text back; MinHash and token hashes reuse it
+            // (unless a custom lexicon normalises differently from the extras' default steps).
+            var reuse = _classifier.TextNormalization == PostTextExtras.Steps;
+            var normalized = new string[_o.BatchSize];
             await foreach (var batch in input.ReadAllAsync().ConfigureAwait(false))
             {
                 if (batch.Posts.Count > 0)
                 {
-                    _classifier.ClassifyBatch(batch.Posts);
+                    if (normalized.Length < batch.Posts.Count) normalized = new string[batch.Posts.Count];
+                    _classifier.ClassifyBatch(batch.Posts, normalized);
                     long flagged = 0;
-                    foreach (var e in batch.Posts)
+                    for (var i = 0; i < batch.Posts.Count; i++)
                     {
-                        var text = e.Post.Text.AsSpan();
-                        var need = TextNormalizer.MaxOutputLength(text.Length);
-                        if (norm.Length < need) norm = new char[need];
-                        _normalizer.Normalize(text, norm, out var n);
-                        var sig = new ulong[64];
-                        _minHasher.Compute(norm.AsSpan(0, n), sig);
-                        e.MinHash = sig;
+                        var e = batch.Posts[i];
                         var flaggedPost = e.Decision is { IsFlagged: true };
                         if (flaggedPost) flagged++;
-                        TokenizeInto(norm.AsSpan(0, n), e, flaggedPost, hashes, words);
+                        if (reuse) extras.Fill(e, normalized[i], flaggedPost);
+                        else extras.FillFromRaw(e, flaggedPost);
                     }
+                    Array.Clear(normalized, 0, batch.Posts.Count);
                     Status.AddClassified(batch.Posts.Count, flagged);
                 }
                 await output.WriteAsync(batch).ConfigureAwait(false);
             }
         }
         finally { output.Complete(); }
-    }
-
-    /// <summary>
-    /// Distinct word-token hashes for every post (vocabulary for novelty), and the token strings of flagged posts
-    /// (what an emerging-term alert names).
-    /// </summary>
-    private static void TokenizeInto(ReadOnlySpan<char> normalized, PostEnvelope e, bool withStrings, List<ulong> hashes, HashSet<string> words)
-    {
-        hashes.Clear();
-        words.Clear();
-        foreach (var t in Tokenizer.Tokenize(normalized))
-        {
-            if (t.Kind is not (TokenKind.Word or TokenKind.Hashtag or TokenKind.Syllable) || t.Length < 3) continue;
-            var span = normalized.Slice(t.Start, t.Length);
-            hashes.Add(TokenHash.Of(span));
-            if (withStrings) words.Add(span.ToString());
-        }
-        hashes.Sort();
-        var distinct = 0;
-        for (var i = 0; i < hashes.Count; i++)
-            if (i == 0 || hashes[i] != hashes[i - 1]) hashes[distinct++] = hashes[i];
-        e.TokenHashes = [.. hashes.Take(distinct)];
-        if (withStrings) e.Tokens = [.. words];
     }
 
     private async Task AnalyseAsync(ChannelReader<WorkBatch> input, ChannelWriter<StoreBatch> output, Func<bool> flushAtEnd,

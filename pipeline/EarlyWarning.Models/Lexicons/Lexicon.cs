@@ -169,6 +169,9 @@ public sealed class Lexicon
         }
     }
 
+    /// <summary>The normalisation steps of <see cref="Normalize"/> (what <see cref="MatchNormalized"/> expects).</summary>
+    public NormalizationSteps NormalizationSteps => _normalizer.Steps;
+
     /// <summary>Normalises <paramref name="text"/> with the default steps (what entries were normalised with).</summary>
     public string Normalize(string text) => _normalizer.Normalize(text);
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using EarlyWarning.Models.Onnx;
 using EarlyWarning.Models.Training;
 using EarlyWarning.Text.Features;
+using EarlyWarning.Text.Normalization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace EarlyWarning.Models.Serving;
@@ -98,17 +99,36 @@ public sealed class OnnxClassifier : IDisposable
     public TokenizedInput? Tokenized => _tokenized;
 
     /// <summary>Writes <c>texts.Count × Classes</c> probabilities (row-major) into <paramref name="probabilities"/>.</summary>
-    public void Predict(IReadOnlyList<string> texts, Span<float> probabilities)
+    public void Predict(IReadOnlyList<string> texts, Span<float> probabilities) => PredictAll(texts, probabilities, normalized: false);
+
+    /// <summary>
+    /// True when <see cref="PredictNormalized"/> accepts text normalised with <paramref name="steps"/>: a hashed-feature
+    /// model whose featuriser normalises with exactly those steps (a token-id model needs the raw text).
+    /// </summary>
+    public bool AcceptsNormalized(NormalizationSteps steps) => _tokenized is null && Hasher.Options.Normalization == steps;
+
+    /// <summary>
+    /// <see cref="Predict"/> over texts already normalised with the featuriser's steps (see <see cref="AcceptsNormalized"/>),
+    /// so a caller that needs the normalised text anyway normalises once; the probabilities are bit-identical to
+    /// <see cref="Predict"/> over the raw texts.
+    /// </summary>
+    public void PredictNormalized(IReadOnlyList<string> normalizedTexts, Span<float> probabilities)
+    {
+        if (_tokenized is not null) throw new InvalidOperationException("a token-id model needs the raw text; call Predict");
+        PredictAll(normalizedTexts, probabilities, normalized: true);
+    }
+
+    private void PredictAll(IReadOnlyList<string> texts, Span<float> probabilities, bool normalized)
     {
         if (probabilities.Length < texts.Count * Classes) throw new ArgumentException("probabilities span too small", nameof(probabilities));
         for (var start = 0; start < texts.Count; start += MaxBatch)
         {
             var n = Math.Min(MaxBatch, texts.Count - start);
-            PredictChunk(texts, start, n, probabilities.Slice(start * Classes, n * Classes));
+            PredictChunk(texts, start, n, probabilities.Slice(start * Classes, n * Classes), normalized);
         }
     }
 
-    private void PredictChunk(IReadOnlyList<string> texts, int start, int n, Span<float> output)
+    private void PredictChunk(IReadOnlyList<string> texts, int start, int n, Span<float> output, bool normalized)
     {
         if (_tokenized is not null)
         {
@@ -125,7 +145,10 @@ public sealed class OnnxClassifier : IDisposable
             var k = 1;
             for (var r = 0; r < n; r++)
             {
-                counts[r] = Hasher.Featurize(texts[start + r] ?? "", idx.AsSpan(r * width, width), val.AsSpan(r * width, width));
+                var text = texts[start + r] ?? "";
+                counts[r] = normalized
+                    ? Hasher.FeaturizeNormalized(text, idx.AsSpan(r * width, width), val.AsSpan(r * width, width))
+                    : Hasher.Featurize(text, idx.AsSpan(r * width, width), val.AsSpan(r * width, width));
                 k = Math.Max(k, counts[r]);
             }
             // Compact rows from stride `width` to stride `k` in place (k <= width, so moving forward is safe), zero-padding.

@@ -1,6 +1,7 @@
 using System.Buffers;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Models.Lexicons;
+using EarlyWarning.Text.Normalization;
 
 namespace EarlyWarning.Models.Serving;
 
@@ -65,35 +66,58 @@ public sealed class PostClassifier : IDisposable
     /// <summary>Loads the default model and lexicons (<see cref="ModelPaths"/>).</summary>
     public static PostClassifier LoadDefault() => Load(ModelPaths.DefaultModelDir, ModelPaths.DefaultLexiconDir);
 
+    /// <summary>
+    /// The normalisation steps of the text <see cref="ClassifyBatch(IReadOnlyList{PostEnvelope}, string[])"/> hands
+    /// back (the lexicon's; the default steps for the shipped lexicons).
+    /// </summary>
+    public NormalizationSteps TextNormalization => Lexicon.NormalizationSteps;
+
     /// <summary>Fills <see cref="PostEnvelope.Decision"/> of every envelope in the batch.</summary>
-    public void ClassifyBatch(IReadOnlyList<PostEnvelope> batch)
+    public void ClassifyBatch(IReadOnlyList<PostEnvelope> batch) => ClassifyBatch(batch, null);
+
+    /// <summary>
+    /// Fills <see cref="PostEnvelope.Decision"/> of every envelope in the batch and, when <paramref name="normalized"/>
+    /// is given (at least <c>batch.Count</c> long), writes each post's text normalised with
+    /// <see cref="TextNormalization"/> into it: every post is normalised once, for the model's features, the lexicon
+    /// and the explanations alike, and the caller can reuse the result (MinHash, token hashes) instead of normalising
+    /// again.
+    /// </summary>
+    public void ClassifyBatch(IReadOnlyList<PostEnvelope> batch, string[]? normalized)
     {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (normalized is not null && normalized.Length < batch.Count)
+            throw new ArgumentException($"normalized holds {normalized.Length} texts but the batch has {batch.Count}", nameof(normalized));
         if (batch.Count == 0) return;
         var texts = new string[batch.Count];
         for (var i = 0; i < texts.Length; i++) texts[i] = batch[i].Post.Text ?? "";
-        var decisions = Classify(texts, i => batch[i].Post.Id);
+        var decisions = Classify(texts, i => batch[i].Post.Id, normalized);
         for (var i = 0; i < batch.Count; i++) batch[i].Decision = decisions[i];
     }
 
     /// <summary>Classifies raw texts (the <c>classify</c> command); ids are "line:N".</summary>
-    public Decision[] ClassifyTexts(IReadOnlyList<string> texts) => Classify(texts, i => "line:" + (i + 1));
+    public Decision[] ClassifyTexts(IReadOnlyList<string> texts) => Classify(texts, i => "line:" + (i + 1), null);
 
-    private Decision[] Classify(IReadOnlyList<string> texts, Func<int, string> id)
+    private Decision[] Classify(IReadOnlyList<string> texts, Func<int, string> id, string[]? normalizedOut)
     {
         var c = Model.Classes;
         var shadow = _shadow;
         var sc = shadow?.Model.Classes ?? 0;
+        // One normalisation per post, shared by the features, the lexicon match and the explanations.
+        var norm = normalizedOut ?? new string[texts.Count];
+        for (var i = 0; i < texts.Count; i++) norm[i] = texts[i].Length == 0 ? "" : Lexicon.Normalize(texts[i]);
+        var steps = Lexicon.NormalizationSteps;
         var probs = ArrayPool<float>.Shared.Rent(Math.Max(1, texts.Count * c));
         var shadowProbs = shadow is null ? null : ArrayPool<float>.Shared.Rent(Math.Max(1, texts.Count * sc));
         try
         {
-            Model.Predict(texts, probs);
-            shadow?.Model.Predict(texts, shadowProbs);
+            Predict(Model, texts, norm, steps, probs);
+            if (shadow is not null) Predict(shadow.Model, texts, norm, steps, shadowProbs!);
+            var describeNormalized = Model.Hasher.Options.Normalization == steps;
             var result = new Decision[texts.Count];
             var compared = shadow is null ? null : new (string, string, string, float)[texts.Count];
             for (var i = 0; i < texts.Count; i++)
             {
-                result[i] = Decide(id(i), texts[i], probs.AsSpan(i * c, c), out var lexiconHate, out var lexiconOffensive);
+                result[i] = Decide(id(i), texts[i], norm[i], describeNormalized, probs.AsSpan(i * c, c), out var lexiconHate, out var lexiconOffensive);
                 if (shadow is { } s)
                 {
                     var row = shadowProbs.AsSpan(i * sc, sc);
@@ -114,10 +138,20 @@ public sealed class PostClassifier : IDisposable
         }
     }
 
+    // The model's features from the shared normalised text when its featuriser normalises the same way (same
+    // probabilities, bit for bit), else from the raw text.
+    private static void Predict(OnnxClassifier model, IReadOnlyList<string> texts, string[] norm, NormalizationSteps steps, float[] probs)
+    {
+        if (!model.AcceptsNormalized(steps)) model.Predict(texts, probs);
+        else if (norm.Length == texts.Count) model.PredictNormalized(norm, probs);
+        else model.PredictNormalized(new ArraySegment<string>(norm, 0, texts.Count), probs);
+    }
+
     private static string ApplyLexicon(string modelLabel, bool lexiconHate, bool lexiconOffensive) =>
         lexiconHate ? Labels.Hate : lexiconOffensive && modelLabel == Labels.None ? Labels.Offensive : modelLabel;
 
-    private Decision Decide(string postId, string text, ReadOnlySpan<float> modelProbs, out bool lexiconHate, out bool lexiconOffensive)
+    private Decision Decide(string postId, string text, string normalized, bool describeNormalized, ReadOnlySpan<float> modelProbs,
+        out bool lexiconHate, out bool lexiconOffensive)
     {
         var scores = new float[Labels.All.Length];
         for (var k = 0; k < modelProbs.Length; k++)
@@ -126,7 +160,7 @@ public sealed class PostClassifier : IDisposable
         var label = _labelMap[modelClass] >= 0 ? Labels.All[_labelMap[modelClass]] : Labels.None;
         lexiconOffensive = false;
 
-        var matches = text.Length == 0 ? [] : Lexicon.Match(text);
+        var matches = text.Length == 0 ? [] : Lexicon.MatchNormalized(normalized);
         float incitement = 0, dehumanisation = 0;
         LexiconEntry? targetEntry = null;
         var hateful = false;
@@ -163,7 +197,9 @@ public sealed class PostClassifier : IDisposable
                 if (!decision.Explanation.Contains(s)) decision.Explanation.Add(s);
             }
             var explainClass = label == Labels.None ? HateIndex : Array.IndexOf(Labels.All, label);
-            decision.Explanation.AddRange(TopNgrams(text, explainClass, ExplanationNgrams));
+            decision.Explanation.AddRange(describeNormalized
+                ? TopNgrams(Model.Hasher.DescribeNormalized(normalized), explainClass, ExplanationNgrams)
+                : TopNgrams(text, explainClass, ExplanationNgrams));
         }
         return decision;
     }
@@ -171,13 +207,20 @@ public sealed class PostClassifier : IDisposable
     /// <summary>The word n-grams of <paramref name="text"/> that push most towards <paramref name="labelIndex"/> rather than none.</summary>
     public IReadOnlyList<string> TopNgrams(string text, int labelIndex, int count)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        if (Model.Weights is null || text.Length == 0) return [];
+        return TopNgrams(Model.Hasher.Describe(text), labelIndex, count);
+    }
+
+    private List<string> TopNgrams(IReadOnlyList<(string Ngram, int Index, float Sign)> described, int labelIndex, int count)
+    {
         var w = Model.Weights;
-        if (w is null || text.Length == 0) return [];
+        if (w is null || described.Count == 0) return [];
         var modelLabel = Model.Manifest.Labels.IndexOf(Labels.All[labelIndex]);
         var modelNone = Model.Manifest.Labels.IndexOf(Labels.All[NoneIndex]);
         if (modelLabel < 0) return [];
         var best = new Dictionary<string, float>(StringComparer.Ordinal);
-        foreach (var (ngram, index, sign) in Model.Hasher.Describe(text))
+        foreach (var (ngram, index, sign) in described)
         {
             var row = index * w.Classes;
             var contribution = sign * (w.Weights[row + modelLabel] - (modelNone >= 0 ? w.Weights[row + modelNone] : 0f));

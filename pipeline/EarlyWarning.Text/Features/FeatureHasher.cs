@@ -87,7 +87,16 @@ public sealed class FeatureHasher
     public IReadOnlyList<(string Ngram, int Index, float Sign)> Describe(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var norm = _normalizer.Normalize(text);
+        return DescribeNormalized(_normalizer.Normalize(text));
+    }
+
+    /// <summary>
+    /// <see cref="Describe"/> of text that is already normalised with this hasher's normalisation steps (the caller
+    /// normalised once and reuses the result); gives exactly what <see cref="Describe"/> gives for the raw text.
+    /// </summary>
+    public IReadOnlyList<(string Ngram, int Index, float Sign)> DescribeNormalized(string norm)
+    {
+        ArgumentNullException.ThrowIfNull(norm);
         var list = new List<(string, int, float)>();
         string? prev = null;
         ulong prevHash = 0;

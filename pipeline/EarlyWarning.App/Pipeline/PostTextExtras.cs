@@ -1,0 +1,66 @@
+using EarlyWarning.Core.Posts;
+using EarlyWarning.Text.Features;
+using EarlyWarning.Text.Normalization;
+using EarlyWarning.Text.Tokenization;
+
+namespace EarlyWarning.App.Pipeline;
+
+/// <summary>
+/// What the classify stage adds to a post besides its decision, all from the text normalised with the default steps:
+/// the MinHash signature (near-duplicates), the sorted distinct word-token hashes (vocabulary for novelty) and, for
+/// flagged posts, the token strings (what an emerging-term alert names). <see cref="Fill"/> takes text the classifier
+/// already normalised (<see cref="Models.Serving.PostClassifier.ClassifyBatch(IReadOnlyList{PostEnvelope}, string[])"/>);
+/// <see cref="FillFromRaw"/> normalises itself and gives the same result. One instance per thread (it keeps buffers).
+/// </summary>
+public sealed class PostTextExtras
+{
+    /// <summary>The normalisation the extras are defined over.</summary>
+    public const NormalizationSteps Steps = NormalizationSteps.Default;
+
+    private readonly TextNormalizer _normalizer = new(Steps);
+    private readonly MinHasher _minHasher = new();
+    private readonly List<ulong> _hashes = new(64);
+    private readonly HashSet<string> _words = new(StringComparer.Ordinal);
+    private char[] _norm = new char[4096];
+
+    /// <summary>Normalises the post's raw text, then <see cref="Fill"/>.</summary>
+    public void FillFromRaw(PostEnvelope e, bool withStrings)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var text = (e.Post.Text ?? "").AsSpan();
+        var need = TextNormalizer.MaxOutputLength(text.Length);
+        if (_norm.Length < need) _norm = new char[need];
+        _normalizer.Normalize(text, _norm, out var n);
+        Fill(e, _norm.AsSpan(0, n), withStrings);
+    }
+
+    /// <summary>Sets <see cref="PostEnvelope.MinHash"/>, <see cref="PostEnvelope.TokenHashes"/> and, when
+    /// <paramref name="withStrings"/>, <see cref="PostEnvelope.Tokens"/> from text normalised with <see cref="Steps"/>.</summary>
+    public void Fill(PostEnvelope e, ReadOnlySpan<char> normalized, bool withStrings)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var sig = new ulong[_minHasher.NumHashes];
+        _minHasher.Compute(normalized, sig);
+        e.MinHash = sig;
+
+        var hashes = _hashes;
+        var words = _words;
+        hashes.Clear();
+        words.Clear();
+        foreach (var t in Tokenizer.Tokenize(normalized))
+        {
+            if (t.Kind is not (TokenKind.Word or TokenKind.Hashtag or TokenKind.Syllable) || t.Length < 3) continue;
+            var span = normalized.Slice(t.Start, t.Length);
+            hashes.Add(TokenHash.Of(span));
+            if (withStrings) words.Add(span.ToString());
+        }
+        hashes.Sort();
+        var distinct = 0;
+        for (var i = 0; i < hashes.Count; i++)
+            if (i == 0 || hashes[i] != hashes[i - 1]) hashes[distinct++] = hashes[i];
+        var result = new ulong[distinct];
+        hashes.CopyTo(0, result, 0, distinct);
+        e.TokenHashes = result;
+        if (withStrings) e.Tokens = [.. words];
+    }
+}

@@ -1,0 +1,98 @@
+using EarlyWarning.Core.Posts;
+using EarlyWarning.Models.Serving;
+using EarlyWarning.Tests;
+using EarlyWarning.Text.Tests;
+
+namespace EarlyWarning.Models.Tests;
+
+/// <summary>
+/// The classifier normalises each post once and reuses the text for features, lexicon and explanations (and hands it
+/// back to the pipeline): on real multilingual text every piece must equal what the raw-text APIs give, bit for bit.
+/// </summary>
+public sealed class NormalizedReuseTests
+{
+    /// <summary>Real text from ../shared/data plus edge cases for the normaliser (obfuscation, invisibles, long text).</summary>
+    internal static List<string> Texts()
+    {
+        var texts = Corpus.Multilingual(120);
+        texts.AddRange(
+        [
+            "",
+            "   ",
+            "k i l l them all, th3 v3rm1n!!!",
+            "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ and zero\u200Bwidth\u00ADsoft",
+            "Cyrіllic hоmoglyphs in Latin wоrds",
+            "lone surrogate \uD800 here\u0001control",
+            "#hashtag @mention https://example.org/x?y=1 soooooo baaaad",
+            string.Concat(Enumerable.Repeat("a very long post with many words and ႀကီး mixed scripts ", 120)),
+        ]);
+        return texts;
+    }
+
+    private static PostClassifier Default() =>
+        PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
+
+    [Fact]
+    public void Features_from_the_shared_normalised_text_give_bit_identical_probabilities_and_explanation_ngrams()
+    {
+        using var pc = Default();
+        var texts = Texts();
+        Assert.True(texts.Count > 800, "the shared corpus should supply real text");
+        Assert.True(pc.Model.AcceptsNormalized(pc.TextNormalization), "the default model featurises with the lexicon's normalisation");
+        var norm = texts.Select(t => pc.Lexicon.Normalize(t)).ToList();
+
+        var c = pc.Model.Classes;
+        var raw = new float[texts.Count * c];
+        var reused = new float[texts.Count * c];
+        pc.Model.Predict(texts, raw);
+        pc.Model.PredictNormalized(norm, reused);
+        for (var i = 0; i < raw.Length; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(raw[i]), BitConverter.SingleToInt32Bits(reused[i]));
+
+        for (var i = 0; i < texts.Count; i++)
+            Assert.Equal(pc.Model.Hasher.Describe(texts[i]), pc.Model.Hasher.DescribeNormalized(norm[i]));
+    }
+
+    [Fact]
+    public void ClassifyBatch_hands_back_the_lexicon_normalised_text_and_the_same_decisions_as_without_it()
+    {
+        using var pc = Default();
+        var texts = Texts();
+        PostEnvelope[] Batch() => [.. texts.Select((t, i) => new PostEnvelope
+        {
+            Post = new Post { Id = "p" + i, CreatedAt = DateTimeOffset.UnixEpoch, AuthorId = "u:1", Text = t },
+            Position = new SourcePosition("test", i),
+        })];
+        var plain = Batch();
+        var withText = Batch();
+        var normalized = new string[texts.Count + 3];
+        pc.ClassifyBatch(plain);
+        pc.ClassifyBatch(withText, normalized);
+
+        var flagged = 0;
+        for (var i = 0; i < texts.Count; i++)
+        {
+            Assert.Equal(pc.Lexicon.Normalize(texts[i]), normalized[i]);
+            var a = plain[i].Decision!;
+            var b = withText[i].Decision!;
+            Assert.Equal(a.Label, b.Label);
+            Assert.Equal(a.Scores.Select(BitConverter.SingleToInt32Bits), b.Scores.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(a.Terms, b.Terms);
+            Assert.Equal(a.Explanation, b.Explanation);
+            Assert.Equal(a.Target, b.Target);
+            Assert.Equal(a.Incitement, b.Incitement);
+            Assert.Equal(a.Dehumanisation, b.Dehumanisation);
+            if (a.IsFlagged)
+            {
+                flagged++;
+                // The explanation's n-grams are what the public raw-text path (Describe over the raw text) ranks.
+                var label = a.Label == Labels.None ? Labels.Hate : a.Label;
+                var ngrams = pc.TopNgrams(texts[i], Array.IndexOf(Labels.All, label), PostClassifier.ExplanationNgrams);
+                Assert.Equal(ngrams, a.Explanation.Where(x => !x.StartsWith("lexicon:", StringComparison.Ordinal)));
+            }
+        }
+        Assert.True(flagged > 20, $"only {flagged} flagged posts: the explanation path was hardly exercised");
+        Assert.Null(normalized[texts.Count]);
+        Assert.Throws<ArgumentException>(() => pc.ClassifyBatch(Batch(), new string[1]));
+    }
+}
