@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using EarlyWarning.App.Observability;
 using EarlyWarning.App.Pipeline;
 using EarlyWarning.App.Pipeline.Sources;
+using EarlyWarning.Core.Posts;
 using EarlyWarning.Core.Privacy;
 using EarlyWarning.Models.Serving;
 using EarlyWarning.Network;
@@ -76,6 +77,34 @@ public sealed class ObservabilityTests
         Assert.Equal(0, Value(text, "earlywarning_pipeline_consumer_lag{partition=\"posts/1\"}"));
     }
 
+    /// <summary>A source whose lag is its message count minus the highest offset acknowledged as stored.</summary>
+    private sealed class LaggingSource(IMessageSource inner, long total) : IMessageSource
+    {
+        private long _acknowledged;
+        public string Name => inner.Name;
+        public bool IsFinite => inner.IsFinite;
+        public IAsyncEnumerable<RawMessage> ReadAsync(long? resumeAfter, CancellationToken ct) => inner.ReadAsync(resumeAfter, ct);
+        public void Acknowledge(IReadOnlyDictionary<string, long> checkpoints)
+        {
+            if (checkpoints.TryGetValue(Name, out var o)) Interlocked.Exchange(ref _acknowledged, Math.Max(o, Interlocked.Read(ref _acknowledged)));
+        }
+        public IEnumerable<KeyValuePair<string, long>> Lag() => [new(Name, total - Interlocked.Read(ref _acknowledged))];
+    }
+
+    /// <summary>A side source that never delivers and reports a fixed lag.</summary>
+    private sealed class IdleSource(string name, long lag) : IMessageSource
+    {
+        public string Name => name;
+        public bool IsFinite => false;
+        public async IAsyncEnumerable<RawMessage> ReadAsync(long? resumeAfter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        {
+            try { await Task.Delay(Timeout.Infinite, ct); }
+            catch (OperationCanceledException) { }
+            yield break;
+        }
+        public IEnumerable<KeyValuePair<string, long>> Lag() => [new(name, lag)];
+    }
+
     [Theory]
     [InlineData("earlywarning.pipeline.latency", "ms", "earlywarning_pipeline_latency_milliseconds")]
     [InlineData("a-b.c", "{post}", "a_b_c")]
@@ -94,10 +123,16 @@ public sealed class ObservabilityTests
             await using var store = new SqliteStore(Path.Combine(dir, "ew.db"));
             await store.InitializeAsync();
             using var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
-            var source = new SimulatorSource("election-day", 1, 3_000, 0);
+            var simulator = new SimulatorSource("election-day", 1, 3_000, 0);
+            var total = new EarlyWarning.App.Simulation.Simulator("election-day", 1, 3_000).Count;
+            // Consumer lag comes from the source (as Kafka reports it per partition), through the merged source.
+            var source = new MergedSource(new LaggingSource(simulator, total), new IdleSource("side/0", 3));
             var runner = new PipelineRunner(new PipelineOptions(), source, store, classifier, new Pseudonymizer(new byte[32]),
                 new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()));
             using var metrics = PipelineMetrics.For(runner);
+            Assert.Same(metrics, runner.Metrics);
+            var before = exporter.Scrape();
+            Assert.Equal(total, Value(before, $"earlywarning_pipeline_consumer_lag{{partition=\"{simulator.Name}\"}}"));
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -119,8 +154,32 @@ public sealed class ObservabilityTests
             Assert.Equal(new EarlyWarning.App.Simulation.Simulator("election-day", 1, 3_000).Count, runner.Status.Read);
             Assert.Equal(runner.Status.Stored, Value(text, "earlywarning_pipeline_posts_total{stage=\"stored\"}"));
             Assert.Equal(runner.Status.Flagged, Value(text, "earlywarning_pipeline_posts_total{stage=\"flagged\"}"));
-            Assert.Equal(0, Value(text, "earlywarning_pipeline_queue_depth{queue=\"raw\"}"));
+            foreach (var q in PipelineMetrics.QueueNames)
+                Assert.Equal(0, Value(text, $"earlywarning_pipeline_queue_depth{{queue=\"{q}\"}}"));
             Assert.True(Value(text, "earlywarning_pipeline_store_latency_p99_milliseconds") > 0);
+
+            // The read→stored histogram is fed by the store stage: one observation per stored post, in buckets.
+            Assert.Contains("# TYPE earlywarning_pipeline_latency_milliseconds histogram", text, StringComparison.Ordinal);
+            var stored = runner.Status.Stored;
+            Assert.True(stored > 2_000, $"stored {stored}");
+            Assert.Equal(stored, Value(text, "earlywarning_pipeline_latency_milliseconds_count"));
+            Assert.Equal(stored, Value(text, "earlywarning_pipeline_latency_milliseconds_bucket{le=\"+Inf\"}"));
+            Assert.True(Value(text, "earlywarning_pipeline_latency_milliseconds_sum") > 0);
+            var previous = 0.0;
+            foreach (var le in PipelineMetrics.LatencyBoundariesMs)
+            {
+                var cumulative = Value(text, $"earlywarning_pipeline_latency_milliseconds_bucket{{le=\"{le.ToString("R", CultureInfo.InvariantCulture)}\"}}");
+                Assert.True(cumulative >= previous, $"bucket le={le} is not cumulative");
+                previous = cumulative;
+            }
+
+            // Everything read was acknowledged as stored: the main source has no lag left; the side source's is its own.
+            Assert.Equal(0, Value(text, $"earlywarning_pipeline_consumer_lag{{partition=\"{simulator.Name}\"}}"));
+            Assert.Equal(3, Value(text, "earlywarning_pipeline_consumer_lag{partition=\"side/0\"}"));
+
+            // Disposing the metrics detaches them from the runner.
+            metrics.Dispose();
+            Assert.Null(runner.Metrics);
             await app.StopAsync();
         }
         finally

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using EarlyWarning.App.Pipeline;
+using EarlyWarning.Core.Posts;
 
 namespace EarlyWarning.App.Observability;
 
@@ -59,12 +60,22 @@ public sealed class PipelineMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
     }
 
-    /// <summary>Metrics for a running pipeline: every counter is read from <paramref name="runner"/>'s status.</summary>
+    /// <summary>
+    /// Metrics for a pipeline: every counter is read from <paramref name="runner"/>'s status, the runner's store
+    /// stage feeds the latency histogram (<see cref="PipelineRunner.Metrics"/>; detached on dispose), and consumer
+    /// lag comes from its source (Kafka partitions; nothing for files and the simulator).
+    /// </summary>
     public static PipelineMetrics For(PipelineRunner runner)
     {
         ArgumentNullException.ThrowIfNull(runner);
-        return new PipelineMetrics(() => PipelineCounters.From(runner.Status));
+        var m = new PipelineMetrics(() => PipelineCounters.From(runner.Status));
+        m.SetLagSource(runner.SourceLag);
+        runner.Metrics = m;
+        m._runner = runner;
+        return m;
     }
+
+    private PipelineRunner? _runner;
 
     /// <summary>Bucket boundaries of the latency histogram, in milliseconds.</summary>
     public static IReadOnlyList<double> LatencyBoundariesMs => LatencyBucketsMs;
@@ -78,6 +89,19 @@ public sealed class PipelineMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(readTimestamps);
         if (!_latency.Enabled) return;
         foreach (var t in readTimestamps) _latency.Record(Stopwatch.GetElapsedTime(t, storedTimestamp).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Hook for the store stage: records the read→stored latency of every post of one committed transaction
+    /// (<see cref="PostEnvelope.ReadTimestamp"/> to <paramref name="storedTimestamp"/>, both
+    /// <see cref="Stopwatch.GetTimestamp"/>). No allocation; nothing is done while no listener is attached.
+    /// </summary>
+    public void RecordStored(IReadOnlyList<PostEnvelope> posts, long storedTimestamp)
+    {
+        ArgumentNullException.ThrowIfNull(posts);
+        if (!_latency.Enabled) return;
+        for (var i = 0; i < posts.Count; i++)
+            _latency.Record(Stopwatch.GetElapsedTime(posts[i].ReadTimestamp, storedTimestamp).TotalMilliseconds);
     }
 
     /// <summary>Records one latency in milliseconds.</summary>
@@ -125,5 +149,9 @@ public sealed class PipelineMetrics : IDisposable
         if (_counters() is { } c) yield return new(pick(c));
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        if (_runner is { } r && ReferenceEquals(r.Metrics, this)) r.Metrics = null;
+        _meter.Dispose();
+    }
 }

@@ -49,6 +49,16 @@ public sealed class PipelineRunner
 
     public PipelineStatus Status { get; } = new();
 
+    /// <summary>
+    /// Receives the read→stored latency of every stored post, once per committed store transaction (set by
+    /// <see cref="Observability.PipelineMetrics.For"/>); null records nothing beyond <see cref="Status"/>.
+    /// </summary>
+    public Observability.PipelineMetrics? Metrics { get => Volatile.Read(ref _metrics); set => Volatile.Write(ref _metrics, value); }
+    private Observability.PipelineMetrics? _metrics;
+
+    /// <summary>The source's consumer lag per position (see <see cref="IMessageSource.Lag"/>).</summary>
+    public IEnumerable<KeyValuePair<string, long>> SourceLag() => _source.Lag();
+
     /// <summary>Where stored alerts go for delivery to subscribers (webhook, email, topic); null delivers nothing.</summary>
     public AlertDelivery? Delivery { get; init; }
 
@@ -357,9 +367,11 @@ public sealed class PipelineRunner
             await _store.WriteAsync(merged).ConfigureAwait(false);
             // Only now is the batch durable: the source may commit its offsets (at-least-once).
             _source.Acknowledge(merged.Checkpoints);
-            if (Delivery is not null && merged.Alerts.Count > 0) await Delivery.EnqueueAsync(merged.Alerts).ConfigureAwait(false);
+            // Latency ends at the acknowledgement, not after alert delivery is queued (which may wait on subscribers).
             var now = Stopwatch.GetTimestamp();
+            if (Delivery is not null && merged.Alerts.Count > 0) await Delivery.EnqueueAsync(merged.Alerts).ConfigureAwait(false);
             foreach (var p in merged.Posts) Status.RecordLatency(p.ReadTimestamp, now);
+            Metrics?.RecordStored(merged.Posts, now);
             Status.AddStored(merged.Posts.Count);
         }
     }

@@ -26,4 +26,11 @@ public interface IMessageSource
     /// Sources that commit upstream (Kafka) commit here; file and simulator sources rely on the store's checkpoint.
     /// </summary>
     void Acknowledge(IReadOnlyDictionary<string, long> checkpoints) { }
+
+    /// <summary>
+    /// Consumer lag per position (source name → messages at the source not yet acknowledged as stored): Kafka reports
+    /// each partition's high watermark minus its acknowledged offset. Empty when the source cannot tell (a file, the
+    /// simulator). Called by the metrics' scrape, from any thread.
+    /// </summary>
+    IEnumerable<KeyValuePair<string, long>> Lag() => [];
 }

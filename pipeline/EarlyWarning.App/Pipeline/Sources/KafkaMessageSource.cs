@@ -127,6 +127,13 @@ public sealed class KafkaMessageSource : IMessageSource, IAsyncDisposable
         }
     }
 
+    /// <summary>Per partition (<c>kafka:TOPIC/P</c>): high watermark minus the first offset not yet acknowledged as stored.</summary>
+    public IEnumerable<KeyValuePair<string, long>> Lag()
+    {
+        if (_consumer is not { } consumer) return [];
+        return [.. consumer.GetLag().OrderBy(kv => kv.Key).Select(kv => new KeyValuePair<string, long>(KafkaAddress.SourceName(_address.Topic, kv.Key), kv.Value))];
+    }
+
     private Dictionary<string, string> MergedConfig()
     {
         var config = new Dictionary<string, string>(StringComparer.Ordinal);

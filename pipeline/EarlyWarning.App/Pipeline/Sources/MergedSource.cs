@@ -42,6 +42,9 @@ public sealed class MergedSource : IMessageSource, IAsyncDisposable
         return _mainResume;
     }
 
+    /// <summary>Both sources' lag (the side source of partner reports has none).</summary>
+    public IEnumerable<KeyValuePair<string, long>> Lag() => [.. _main.Lag(), .. _side.Lag()];
+
     public void Acknowledge(IReadOnlyDictionary<string, long> checkpoints)
     {
         _main.Acknowledge(checkpoints);
