@@ -20,6 +20,7 @@ public sealed class HotPathAllocationTests(HotPathFixture f, ITestOutputHelper o
     [
         "Decode.PostDecoder.TryDecode", "Text.FeatureHasher.Featurize", "Classify.OnnxClassifier.Predict",
         "Classify.PostClassifier.ClassifyBatch", "Signals.SignalEngine.Observe", "Network.NetworkEngine.Observe",
+        "Decode.RawSanitizer.Rewrite",
     ];
 
     private void Check(string name, double measured)
@@ -49,6 +50,24 @@ public sealed class HotPathAllocationTests(HotPathFixture f, ITestOutputHelper o
                 if (decoder.TryDecode(m, out _, out _)) ok++;
         }));
         Assert.Equal(f.Messages.Length, ok);
+    }
+
+    [Fact]
+    public void Pseudonymising_rewrite_stays_within_budget()
+    {
+        // As the decode stage calls it: one pseudonym per distinct id of a post (the memo), the rewritten array.
+        var memo = new EarlyWarning.App.Pipeline.PseudonymMemo(new EarlyWarning.Core.Privacy.Pseudonymizer(new byte[32]));
+        long bytes = 0;
+        Check("Decode.RawSanitizer.Rewrite", AllocationMeter.BytesPerOperation(f.Messages.Length, () =>
+        {
+            bytes = 0;
+            foreach (var m in f.Messages)
+            {
+                bytes += EarlyWarning.App.Pipeline.RawSanitizer.Rewrite(m, memo.Pseudonymize).Length;
+                memo.Clear();
+            }
+        }));
+        Assert.True(bytes > 100L * f.Messages.Length);
     }
 
     [Fact]

@@ -30,6 +30,8 @@ public sealed class PipelineRunner
     private readonly Pseudonymizer _pseudonymizer;
     private readonly TextWriter _log;
     private readonly PostDecoder _decoder;
+    /// <summary>The decode task's per-post pseudonyms (only that task uses it).</summary>
+    private readonly PseudonymMemo _pseudonyms;
     private readonly object _analysisLock = new();
 
     public PipelineRunner(PipelineOptions options, IMessageSource source, IPipelineStore store, PostClassifier classifier,
@@ -44,6 +46,7 @@ public sealed class PipelineRunner
         Network = network;
         _log = log ?? TextWriter.Null;
         _decoder = new PostDecoder(options.MaxMessageBytes);
+        _pseudonyms = new PseudonymMemo(pseudonymizer);
         Status.Source = source.Name;
     }
 
@@ -170,16 +173,22 @@ public sealed class PipelineRunner
     private void Pseudonymise(Post post)
     {
         if (!_pseudonymizer.Enabled) return;
-        post.Raw = RawSanitizer.Rewrite(post.Raw.Span, _pseudonymizer);
-        post.AuthorId = _pseudonymizer.Pseudonymize(post.AuthorId);
-        if (post.AuthorHandle is not null) post.AuthorHandle = _pseudonymizer.Pseudonymize(post.AuthorHandle);
-        if (post.ReportedBy is not null) post.ReportedBy = _pseudonymizer.Pseudonymize(post.ReportedBy);
-        if (post.Mentions.Count > 0)
+        // The ids the rewritten JSON names are the decoded fields' ids: each is hashed once for both.
+        var memo = _pseudonyms;
+        try
         {
-            var m = new string[post.Mentions.Count];
-            for (var i = 0; i < m.Length; i++) m[i] = _pseudonymizer.Pseudonymize(post.Mentions[i]);
-            post.Mentions = m;
+            post.Raw = RawSanitizer.Rewrite(post.Raw.Span, memo.Pseudonymize);
+            post.AuthorId = memo.Get(post.AuthorId);
+            if (post.AuthorHandle is not null) post.AuthorHandle = memo.Get(post.AuthorHandle);
+            if (post.ReportedBy is not null) post.ReportedBy = memo.Get(post.ReportedBy);
+            if (post.Mentions.Count > 0)
+            {
+                var m = new string[post.Mentions.Count];
+                for (var i = 0; i < m.Length; i++) m[i] = memo.Get(post.Mentions[i]);
+                post.Mentions = m;
+            }
         }
+        finally { memo.Clear(); }
     }
 
     private async Task ClassifyAsync(ChannelReader<WorkBatch> input, ChannelWriter<WorkBatch> output)
