@@ -28,6 +28,7 @@ public static class Cli
               [--store sqlite:PATH|elasticsearch:URL] [--store-posts all|flagged] [--until-end] [--no-dashboard] [--port N]
               [--speed X] [--model DIR] [--data-dir DIR] [--group NAME]
               [--host IP] [--retention posts=30d,dead_letters=7d,...] [--retention-interval MIN] [--subscriptions PATH]
+              [--reidentifiable]   (keep an encrypted pseudonym → account map so an admin can re-identify, audited)
           simulate --scenario NAME --seed N [--posts N] --out PATH.jsonl [--truth PATH.json]
           train --data PATH... --out DIR
           evaluate --model DIR --data PATH [--json]
@@ -167,6 +168,10 @@ public static class Cli
         var retention = a.Optional("retention") is { } spec ? RetentionPolicy.Parse(spec) : null;
         if (retention is not null && (store is not SqliteStore || safeguards is null || audit is null))
             throw new UsageException("--retention is enforced on the SQLite store; Elasticsearch uses its ILM policy");
+        // Re-identification is off by default: originals are kept (encrypted, per key version) only when asked for.
+        if (a.Flag("reidentifiable") && (safeguards is null || audit is null))
+            throw new UsageException("--reidentifiable keeps its encrypted map beside the SQLite store; use --store sqlite:PATH");
+        var reidentification = safeguards is null ? null : new ReidentificationService(safeguards, keyring, audit!, enabled: a.Flag("reidentifiable"));
 
         await using var delivery = OpenDelivery(a, dataDir, log);
         // Partner reports (POST /api/reports) enter the run beside the main source; numbering continues after the store's checkpoint.
@@ -177,7 +182,7 @@ public static class Cli
         // Dead letters keep input that was never pseudonymised: sealed with a key derived from the pseudonym key ring.
         var deadLetterCipher = new DeadLetterCipher(keyring);
         var runner = new PipelineRunner(new PipelineOptions { StorePosts = storePosts }, source, store, classifier, pseudonymizer,
-            new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log) { Delivery = delivery, DeadLetterCipher = deadLetterCipher };
+            new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()), log) { Delivery = delivery, DeadLetterCipher = deadLetterCipher, Reidentification = reidentification };
         reports.EventTime = () => runner.Status.EventTime;
         using var exporter = new PrometheusExporter();
         using var metrics = PipelineMetrics.For(runner);
@@ -204,8 +209,8 @@ public static class Cli
                     {
                         Audit = audit,
                         Appeals = safeguards is null ? null : new AppealsService(store, safeguards, audit!),
-                        // Collection of originals is off in run, so re-identification finds nothing unless a map was recorded.
-                        Reidentification = safeguards is null ? null : new ReidentificationService(safeguards, keyring, audit!, enabled: false),
+                        // Finds originals only for runs with --reidentifiable (or maps recorded earlier).
+                        Reidentification = reidentification,
                         Keys = keyring,
                         DeadLetters = deadLetterCipher,
                     },
@@ -316,7 +321,7 @@ public sealed class UsageException(string message) : Exception(message);
 /// <summary>Minimal option parser: <c>--name value</c>, repeated values (<c>--data a b</c>), and flags.</summary>
 internal sealed class Args
 {
-    private static readonly HashSet<string> Flags = ["until-end", "no-dashboard", "json"];
+    private static readonly HashSet<string> Flags = ["until-end", "no-dashboard", "json", "reidentifiable"];
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
     public static Args Parse(string[] args)

@@ -51,4 +51,56 @@ public sealed class SafeguardCliTests
         Assert.Contains(audit, e => e.Action == AuditActions.KeyRotation && e.Actor == "root");
         Assert.Contains(audit, e => e.Action == AuditActions.Reidentify && e.Actor == "root" && e.Target == "p_0123456789abcdef");
     }
+
+    [Fact]
+    public async Task A_reidentifiable_run_lets_an_admin_reidentify_its_pseudonyms_and_a_default_run_does_not()
+    {
+        const string rawAuthor = "u:reid-author-77";
+        const string rawHandle = "reid_handle_77";
+        async Task<(string Db, string Dir)> Run(bool reidentifiable)
+        {
+            var dir = TestPaths.NewTempDir("ew-reid");
+            var replay = Path.Combine(dir, "in.jsonl");
+            File.WriteAllLines(replay, Enumerable.Range(1, 20).Select(i =>
+                "{\"id\":\"t:" + i + "\",\"created_at\":\"2026-11-08T06:" + i.ToString("00", System.Globalization.CultureInfo.InvariantCulture) +
+                ":00Z\",\"author\":{\"id\":\"" + (i % 2 == 0 ? rawAuthor : "u:other") + "\",\"handle\":\"" + rawHandle +
+                "\"},\"text\":\"polling station " + i + " is open\",\"geo\":{\"country\":\"KE\",\"region\":\"Nairobi\"}}"));
+            var db = Path.Combine(dir, "ew.db");
+            string[] args = ["run", "--source", "replay:" + replay, "--until-end", "--no-dashboard", "--store", "sqlite:" + db, "--data-dir", dir];
+            var (rc, _, stderr) = await EndToEndTests.RunCliAsync(reidentifiable ? [.. args, "--reidentifiable"] : args);
+            Assert.True(rc == 0, stderr);
+            return (db, dir);
+        }
+
+        foreach (var reidentifiable in new[] { true, false })
+        {
+            var (db, dir) = await Run(reidentifiable);
+            string pseudonym;
+            await using (var store = await SqliteStore.OpenAsync(db)) pseudonym = (await store.GetPostAsync("t:2"))!.Author;
+            Assert.NotEqual(rawAuthor, pseudonym);
+            // The map is encrypted: the raw id and handle appear nowhere in the database files either way.
+            foreach (var f in new[] { db, db + "-wal", db + "-journal" }.Where(File.Exists))
+            {
+                var bytes = await File.ReadAllBytesAsync(f);
+                Assert.Equal(-1, bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(rawAuthor)));
+                Assert.Equal(-1, bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(rawHandle)));
+            }
+            var (rc, stdout, _) = await EndToEndTests.RunCliAsync("reidentify", "--pseudonym", pseudonym, "--reason", "court order 12",
+                "--actor", "root", "--store", "sqlite:" + db, "--data-dir", dir);
+            var answer = JsonDocument.Parse(stdout).RootElement;
+            if (reidentifiable)
+            {
+                Assert.Equal(0, rc);
+                Assert.True(answer.GetProperty("found").GetBoolean());
+                Assert.Contains(rawAuthor, stdout, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Equal(1, rc);
+                Assert.False(answer.GetProperty("found").GetBoolean());
+            }
+            await using var sg = new SqliteSafeguardStore(db);
+            Assert.Contains(await new SqliteAuditLog(sg).ReadAsync(), e => e.Action == AuditActions.Reidentify && e.Actor == "root" && e.Target == pseudonym);
+        }
+    }
 }

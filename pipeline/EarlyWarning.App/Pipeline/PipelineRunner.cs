@@ -71,6 +71,13 @@ public sealed class PipelineRunner
     /// </summary>
     public Safeguards.DeadLetterCipher? DeadLetterCipher { get; init; }
 
+    /// <summary>
+    /// When set and enabled (<c>run --reidentifiable</c>), the decode stage hands it each post's account identifiers
+    /// before they are pseudonymised, and the store stage writes their encrypted map with every batch, before the
+    /// source may commit: an admin can then re-identify a pseudonym (audited). Null or disabled: nothing is kept.
+    /// </summary>
+    public Safeguards.ReidentificationService? Reidentification { get; init; }
+
     /// <summary>(country, region, target group) scopes that have seen flagged posts: the dashboard's timeline series.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<(string Country, string Region, string TargetGroup), byte> SeriesScopes { get; } = new();
 
@@ -153,6 +160,7 @@ public sealed class PipelineRunner
                     max = Math.Max(max, m.Position.Offset);
                     if (_decoder.TryDecode(m.Bytes, out var post, out var reason))
                     {
+                        Reidentification?.Collect(post!);
                         Pseudonymise(post!);
                         batch.Posts.Add(new PostEnvelope { Post = post!, Position = m.Position, ReadTimestamp = Stopwatch.GetTimestamp() });
                     }
@@ -374,6 +382,7 @@ public sealed class PipelineRunner
             while (merged.Posts.Count < _o.StoreBatchPosts && input.TryRead(out var b)) Merge(merged, b);
             if (merged.IsEmpty) continue;
             await _store.WriteAsync(merged).ConfigureAwait(false);
+            if (Reidentification is { Enabled: true } reid) await reid.FlushAsync().ConfigureAwait(false);
             // Only now is the batch durable: the source may commit its offsets (at-least-once).
             _source.Acknowledge(merged.Checkpoints);
             // Latency ends at the acknowledgement, not after alert delivery is queued (which may wait on subscribers).

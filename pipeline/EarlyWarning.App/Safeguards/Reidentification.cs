@@ -45,6 +45,7 @@ public sealed class ReidentificationService
         _pending.TryAdd(rawPost.AuthorId, 0);
         if (rawPost.AuthorHandle is { Length: > 0 } h) _pending.TryAdd(h, 0);
         foreach (var m in rawPost.Mentions) _pending.TryAdd(m, 0);
+        if (rawPost.ReportedBy is { Length: > 0 } r) _pending.TryAdd(r, 0);
     }
 
     /// <summary>Writes what <see cref="Collect"/> gathered; returns the number of new map entries.</summary>
