@@ -146,4 +146,146 @@ public sealed class HashListMatcherTests
         Assert.Equal(12, Assert.Single(e.RecentMatches).Match.Distance);
         Assert.Equal(1, e.Stats.Rejected["bad_field:media.pdq"]);
     }
+
+    private static ulong[] RandomWords(Random rng) => [(ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63), (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63),
+        (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63), (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63)];
+
+    private static string WordsHex(ReadOnlySpan<ulong> w) => string.Concat(w.ToArray().Select(x => x.ToString("x16", System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Flips exactly <paramref name="d"/> distinct bits (bit 0 = most significant of the 256).</summary>
+    private static ulong[] FlipExactly(ulong[] w, int d, Random rng)
+    {
+        var r = (ulong[])w.Clone();
+        foreach (var b in Enumerable.Range(0, 256).OrderBy(_ => rng.Next()).Take(d)) r[b / 64] ^= 1UL << (63 - (b % 64));
+        return r;
+    }
+
+    /// <summary>
+    /// Flips d bits spread so every 16-bit chunk of the multi-index differs in 2 bits where it can (d = 31: fifteen chunks
+    /// with 2, one with 1): the hardest case for the pigeonhole, where exactly one chunk is within radius 1.
+    /// </summary>
+    private static ulong[] FlipSpread(ulong[] w, int d, Random rng)
+    {
+        var r = (ulong[])w.Clone();
+        var chunks = Enumerable.Range(0, 16).OrderBy(_ => rng.Next()).ToArray();
+        var flips = new List<int>();
+        for (var round = 0; flips.Count < d; round++)
+            foreach (var c in chunks)
+            {
+                if (flips.Count == d) break;
+                int bit;
+                do bit = (c * 16) + rng.Next(16); while (flips.Contains(bit));
+                flips.Add(bit);
+            }
+        foreach (var b in flips) r[b / 64] ^= 1UL << (63 - (b % 64));
+        return r;
+    }
+
+    private static int Distance(ulong[] a, ulong[] b) =>
+        BitOperations.PopCount(a[0] ^ b[0]) + BitOperations.PopCount(a[1] ^ b[1]) + BitOperations.PopCount(a[2] ^ b[2]) + BitOperations.PopCount(a[3] ^ b[3]);
+
+    /// <summary>
+    /// 200k listed hashes; for every distance 0..40, near-duplicates with random flips and with flips spread 2 per chunk.
+    /// Every path (batch and one at a time, AVX-512 and scalar scan) must return exactly the brute-force answer: every
+    /// entry within 31, nothing at 32 or more.
+    /// </summary>
+    [Fact]
+    public void Pdq_recall_is_exhaustive_at_every_distance_on_every_path()
+    {
+        var rng = new Random(2026_12_06);
+        var m = new HashListMatcher();
+        m.Configure(new HashListConfig("l", HashType.Pdq, MaxDistance: 31));
+        var entries = new ulong[200_000][];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = RandomWords(rng);
+            Assert.Null(m.Add(WordsHex(entries[i]), "l", "e" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        var queries = new List<(ulong[] Q, int Source, int D)>();
+        for (var d = 0; d <= 40; d++)
+            for (var k = 0; k < 12; k++)
+            {
+                var src = rng.Next(entries.Length);
+                queries.Add((k % 2 == 0 ? FlipExactly(entries[src], d, rng) : FlipSpread(entries[src], d, rng), src, d));
+            }
+        for (var k = 0; k < 100; k++) queries.Add((RandomWords(rng), -1, -1));
+        foreach (var (q, src, d) in queries)
+            if (src >= 0) Assert.Equal(d, Distance(q, entries[src]));
+        var hex = queries.Select(x => WordsHex(x.Q)).ToList();
+
+        // Brute force reference.
+        var expected = new List<string>[queries.Count];
+        for (var k = 0; k < queries.Count; k++)
+        {
+            expected[k] = [];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var dist = Distance(queries[k].Q, entries[i]);
+                if (dist <= 31) expected[k].Add($"e{i}:{dist}");
+            }
+        }
+
+        var paths = new List<(string Name, PdqLookup[] Results)>();
+        foreach (var simd in new[] { true, false })
+        {
+            m.PdqSimd = simd;
+            m.PdqBatchMinimum = 0;
+            paths.Add(($"batch simd={simd}", m.MatchPdqMany(hex)));
+            m.PdqBatchMinimum = int.MaxValue;
+            paths.Add(($"many simd={simd}", m.MatchPdqMany(hex)));
+            var single = new PdqLookup[hex.Count];
+            for (var k = 0; k < hex.Count; k++)
+            {
+                var buffer = new List<HashMatch>();
+                Assert.True(m.MatchPdq(hex[k], buffer));
+                single[k] = new PdqLookup(true, buffer);
+            }
+            paths.Add(($"single simd={simd}", single));
+        }
+        foreach (var (name, results) in paths)
+        {
+            var found = 0;
+            for (var k = 0; k < queries.Count; k++)
+            {
+                Assert.True(results[k].Valid, name);
+                Assert.Equal(expected[k], results[k].Matches.Select(x => $"{x.Label}:{x.Distance}"));
+                var (_, src, d) = queries[k];
+                if (src < 0) continue;
+                var hit = results[k].Matches.Any(x => x.Label == $"e{src}" && x.Distance == d);
+                Assert.True(hit == (d <= 31), $"{name}: planted at d = {d}, found = {hit}");
+                if (hit) found++;
+            }
+            Assert.Equal(32 * 12, found);
+        }
+    }
+
+    /// <summary>The AVX-512 scan and the scalar one give identical results, including lists with different thresholds and a wider radius.</summary>
+    [Fact]
+    public void Pdq_simd_and_scalar_scans_agree()
+    {
+        var rng = new Random(77);
+        var m = new HashListMatcher();
+        m.Configure(new HashListConfig("a", HashType.Pdq, MaxDistance: 31));
+        m.Configure(new HashListConfig("b", HashType.Pdq, MaxDistance: 45));
+        var entries = new List<ulong[]>();
+        for (var i = 0; i < 60_000; i++)
+        {
+            // Families of near-duplicates so queries match several entries at once.
+            var w = i % 20 is > 0 and < 4 ? FlipExactly(entries[i - (i % 20)], rng.Next(1, 40), rng) : RandomWords(rng);
+            entries.Add(w);
+            Assert.Null(m.Add(WordsHex(w), i % 2 == 0 ? "a" : "b", "e" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        var hex = Enumerable.Range(0, 600).Select(k => WordsHex(k % 3 == 2 ? RandomWords(rng) : FlipExactly(entries[rng.Next(entries.Count)], k % 50, rng))).ToList();
+        string Render(PdqLookup[] r) => string.Join('\n', r.Select(x => string.Join(',', x.Matches.Select(y => $"{y.List}:{y.Label}:{y.Distance}"))));
+        m.PdqSimd = false;
+        m.PdqBatchMinimum = int.MaxValue;
+        var reference = Render(m.MatchPdqMany(hex));
+        Assert.Contains("b:", reference, StringComparison.Ordinal); // the radius-2 list (45 / 16 chunks) matched something
+        m.PdqBatchMinimum = 0;
+        Assert.Equal(reference, Render(m.MatchPdqMany(hex)));
+        m.PdqSimd = true;
+        Assert.Equal(reference, Render(m.MatchPdqMany(hex)));
+        m.PdqBatchMinimum = int.MaxValue;
+        Assert.Equal(reference, Render(m.MatchPdqMany(hex)));
+    }
 }
