@@ -40,7 +40,8 @@ public static class Cli
             | appeal review --id AP --outcome uphold|reverse [--label LABEL] [--note TEXT]
           reidentify --pseudonym P --reason TEXT
           rotate-key
-            (appeal, reidentify, rotate-key: [--store sqlite:PATH] [--data-dir DIR] [--actor NAME]; audited)
+          audit-export [--from TIME] [--to TIME]   (JSON lines with hashes; exit 1 when the hash chain is broken)
+            (appeal, reidentify, rotate-key, audit-export: [--store sqlite:PATH] [--data-dir DIR] [--actor NAME]; audited)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, TextReader? stdin = null,
@@ -70,6 +71,7 @@ public static class Cli
                 "appeal" => await SafeguardCommands.AppealAsync(args.Length > 1 ? args[1] : "", Args.Parse(args.Length > 2 ? args[2..] : []).Optional, @out, ct).ConfigureAwait(false),
                 "reidentify" => await SafeguardCommands.ReidentifyAsync(a.Optional, @out, ct).ConfigureAwait(false),
                 "rotate-key" => await SafeguardCommands.RotateKeyAsync(a.Optional, @out, ct).ConfigureAwait(false),
+                "audit-export" => await SafeguardCommands.AuditExportAsync(a.Optional, @out, ct).ConfigureAwait(false),
                 "setup" => await SetupAsync(args.Length > 1 ? args[1] : "", Args.Parse(args.Length > 2 ? args[2..] : []), @out, ct).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown verb '{args[0]}'"),
             };

@@ -134,6 +134,7 @@ public sealed class DashboardServerTests
             (HttpMethod.Post, "/api/admin/reidentify", """{"pseudonym":"p_0123456789abcdef","reason":"r"}""", DashboardRole.Admin),
             (HttpMethod.Get, "/api/admin/keys", null, DashboardRole.Admin),
             (HttpMethod.Post, "/api/admin/keys/rotate", "{}", DashboardRole.Admin),
+            (HttpMethod.Get, "/api/admin/audit", null, DashboardRole.Admin),
         };
         foreach (var (method, path, body, needs) in safeguardEndpoints)
         {

@@ -50,6 +50,16 @@ public sealed class SafeguardCliTests
         Assert.Contains(audit, e => e.Action == AuditActions.AppealReviewed && e.Actor == "bob" && e.Target == id);
         Assert.Contains(audit, e => e.Action == AuditActions.KeyRotation && e.Actor == "root");
         Assert.Contains(audit, e => e.Action == AuditActions.Reidentify && e.Actor == "root" && e.Target == "p_0123456789abcdef");
+
+        // The log leaves as JSON lines that verify offline; the export is the log's next entry.
+        (rc, stdout, stderr) = await EndToEndTests.RunCliAsync(Common("audit-export", "--actor", "root"));
+        Assert.True(rc == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(audit.Count, lines.Length);
+        Assert.True(AuditJsonl.Verify(new StringReader(stdout)).Valid);
+        (rc, _, _) = await EndToEndTests.RunCliAsync(Common("audit-export", "--from", "not-a-time"));
+        Assert.Equal(2, rc);
+        Assert.Contains(await new SqliteAuditLog(sg).ReadAsync(), e => e.Action == AuditActions.AuditExport && e.Actor == "root");
     }
 
     [Fact]

@@ -200,6 +200,33 @@ public sealed class SafeguardEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Only_an_admin_exports_the_audit_log_as_verifiable_json_lines_and_the_export_is_audited()
+    {
+        // Something to export: a refused and an allowed re-identification.
+        await Send(HttpMethod.Post, "/api/admin/reidentify", AnalystKey, new { pseudonym = "p_0123456789abcdef", reason = "curious" });
+        await Send(HttpMethod.Post, "/api/admin/reidentify", AdminKey, new { pseudonym = "p_0123456789abcdef", reason = "case 9" });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Get, "/api/admin/audit", null)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, "/api/admin/audit", AnalystKey)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Get, "/api/admin/audit?from=yesterday", AdminKey)).Status);
+
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/api/admin/audit");
+        req.Headers.Add("X-Api-Key", AdminKey);
+        using var res = await _http.SendAsync(req);
+        Assert.Equal(HttpStatusCode.OK, res.StatusCode);
+        Assert.Equal("intact", res.Headers.GetValues("X-Audit-Chain").Single());
+        var lines = (await res.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var stored = await _audit.ReadAsync();
+        // Every entry before the export, in order, each a JSON object with its hash; the copy verifies offline.
+        Assert.Equal(stored.Count - 1, lines.Length);
+        var actions = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("action").GetString()).ToList();
+        Assert.Contains(AuditActions.ReidentifyDenied, actions);
+        Assert.Contains(AuditActions.Reidentify, actions);
+        Assert.True(AuditJsonl.Verify(new StringReader(string.Join("\n", lines))).Valid);
+        Assert.Contains(stored, e => e.Action == AuditActions.AuditExport && e.Actor == "root");
+        Assert.Contains(stored, e => e.Action == AuditActions.AuditExport + "_denied" && e.Actor == "ana");
+    }
+
+    [Fact]
     public async Task Sealed_dead_letters_are_opened_for_analysts_only_and_the_view_is_audited()
     {
         var original = Encoding.UTF8.GetBytes("{\"id\":\"x\",\"author\":{\"id\":\"u:31337\",\"handle\":\"raw_handle_9\"}, broken");

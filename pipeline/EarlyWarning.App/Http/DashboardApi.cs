@@ -60,6 +60,7 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
         api.MapPost("/admin/reidentify", Handler(Reidentify));
         api.MapGet("/admin/keys", Handler(KeyVersions));
         api.MapPost("/admin/keys/rotate", Handler(RotateKey));
+        api.MapGet("/admin/audit", Handler(AuditExport));
         api.Map("/{**rest}", () => Error(404, "no such API endpoint"));
     }
 
@@ -632,6 +633,31 @@ internal sealed class DashboardApi(IPipelineStore store, IDashboardLive live, Da
         {
             return Refused(ex);
         }
+    }
+
+    /// <summary>
+    /// <c>GET /api/admin/audit?from=&amp;to=</c>: admin only; the audit log as JSON lines with each entry's hash (verifiable
+    /// offline), header <c>X-Audit-Chain: intact|broken</c>. The export itself is recorded in the log.
+    /// </summary>
+    private async Task<IResult> AuditExport(HttpContext ctx)
+    {
+        if (Role(ctx) != DashboardRole.Admin)
+        {
+            await AuditDeniedAsync(ctx, AuditActions.AuditExport + "_denied", "audit_log").ConfigureAwait(false);
+            return Error(403, "the audit log export is for the admin role only");
+        }
+        var q = new DashboardQuery(ctx.Request.Query);
+        var from = q.Time("from");
+        var to = q.Time("to");
+        if (q.Error is { } err) return Error(400, err);
+        if (options.Safeguards?.Audit is not { } log) return Unavailable("the audit log");
+        var verification = await log.VerifyAsync(ctx.RequestAborted).ConfigureAwait(false);
+        var body = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        var n = await log.ExportJsonlAsync(body, from, to, ctx.RequestAborted).ConfigureAwait(false);
+        await log.AppendAsync(Actor(ctx), AuditActions.AuditExport, "audit_log",
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{n} entries"), ctx.RequestAborted).ConfigureAwait(false);
+        ctx.Response.Headers["X-Audit-Chain"] = verification.Valid ? "intact" : "broken";
+        return Results.Text(body.ToString(), "application/x-ndjson", System.Text.Encoding.UTF8);
     }
 
     // ---- body helpers --------------------------------------------------------------------------------------
