@@ -38,7 +38,7 @@ public sealed record ContentMatch(string PostId, string Account, DateTimeOffset 
 /// </summary>
 public sealed class NetworkEngine
 {
-    private const int StateVersion = 2;
+    private const int StateVersion = 3;
     private const int MaxReviewMatches = 1000;
     private readonly NetworkOptions _o;
     private readonly long _windowMs;
@@ -547,7 +547,7 @@ public sealed class NetworkEngine
             using var r = new BinaryReader(new MemoryStream(state), System.Text.Encoding.UTF8);
             if (r.ReadString() != "EWNET") throw new InvalidDataException("not a network state");
             var version = r.ReadInt32();
-            // Version 1 lacks the novelty memory and pending bursts; both start empty.
+            // Version 1 lacks the novelty memory and pending bursts (both start empty); version 2 wrote the memory as plain bytes.
             if (version is < 1 or > StateVersion) throw new InvalidDataException($"unsupported network state version {version}");
             now = r.ReadInt64();
             lastDetect = r.ReadInt64();
@@ -563,7 +563,7 @@ public sealed class NetworkEngine
             detector.Read(r);
             if (version >= 2)
             {
-                coShare.ReadMemory(r);
+                coShare.ReadMemory(r, highBit: version >= 3);
                 detector.ReadBursts(r);
             }
         }

