@@ -12,8 +12,8 @@ namespace EarlyWarning.Integration.Tests;
 /// <summary>The walking skeleton's must-shows (issue 2), through the real CLI, in process.</summary>
 public class EndToEndTests
 {
-    /// <summary>Alerts that match no injected incident, per simulated region-day, stay under this bound.</summary>
-    private const double MaxUnmatchedAlertsPerRegionDay = 1.0;
+    /// <summary>Issue 6: at most this many false alerts per region per simulated day.</summary>
+    private const int MaxFalseAlertsPerRegionDay = 1;
 
     /// <summary>Issue 6: an alert within this many event-time minutes of each incident's onset.</summary>
     private static readonly TimeSpan MaxDetectionDelay = TimeSpan.FromMinutes(5);
@@ -62,16 +62,28 @@ public class EndToEndTests
         }
         Assert.True(missing.Count == 0, string.Join("\n", missing));
 
+        // A false alert is one no injected incident explains: no incident overlaps it in time in its place (country;
+        // region and target group where both name one), whatever the kind. A volume spike of hateful posts against the
+        // campaign's target in the campaign's region during its waves is the campaign seen by another detector, not
+        // a false alarm; it still counts towards the per-kind matching above only for its own kind.
         var unmatched = alerts.Where(a => !matched.Contains(a.Id)).ToList();
-        _log.WriteLine($"seed {seed}: {alerts.Count} alerts, {unmatched.Count} match no incident: " +
-            string.Join("; ", unmatched.GroupBy(a => a.Kind).Select(g => $"{g.Key} {g.Count()}")));
-        var regions = 12;
-        var days = (truth.End - truth.Start).TotalDays;
-        var bound = (int)Math.Ceiling(MaxUnmatchedAlertsPerRegionDay * regions * days);
-        Assert.True(unmatched.Count <= bound,
-            $"{unmatched.Count} alerts match no incident (bound {bound}): " +
-            string.Join("; ", unmatched.Take(20).Select(a => $"{a.Kind} {a.Scope} {a.WindowStart:u}")));
+        var falseAlerts = unmatched.Where(a => !truth.Incidents.Any(inc => Explains(inc, a))).ToList();
+        _log.WriteLine($"seed {seed}: {alerts.Count} alerts, {unmatched.Count} match no incident of their kind (" +
+            string.Join("; ", unmatched.GroupBy(a => a.Kind).Select(g => $"{g.Key} {g.Count()}")) +
+            $"), {falseAlerts.Count} explained by no incident at all");
+        var crowded = falseAlerts
+            .GroupBy(a => (a.Scope.Country, a.Scope.Region, Day: (int)Math.Floor((a.WindowStart - truth.Start).TotalDays)))
+            .Where(g => g.Count() > MaxFalseAlertsPerRegionDay).ToList();
+        Assert.True(crowded.Count == 0,
+            "more than " + MaxFalseAlertsPerRegionDay + " false alert per region-day: " + string.Join("; ", crowded.Select(g =>
+                $"{g.Key.Country}/{g.Key.Region} day {g.Key.Day}: " + string.Join(", ", g.Select(a => $"{a.Kind} {a.Scope} {a.WindowStart:u}")))));
     }
+
+    private static bool Explains(Truth.Incident inc, Alert a) =>
+        a.WindowStart <= inc.End && a.WindowEnd >= inc.Onset
+        && (inc.Country is null || a.Scope.Country is null || inc.Country == a.Scope.Country)
+        && (inc.Region is null || a.Scope.Region is null || inc.Region == a.Scope.Region)
+        && (inc.TargetGroup is null || a.Scope.TargetGroup is null || inc.TargetGroup == a.Scope.TargetGroup);
 
     private static bool Matches(Truth.Incident inc, Alert a) =>
         a.Kind == inc.Kind
