@@ -49,7 +49,8 @@ public static class Cli
     {
         var @out = stdout ?? Console.Out;
         var err = stderr ?? Console.Error;
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        // "VERB --help" prints the usage too: it must never start the verb (a `run --help` used to start a pipeline).
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help" || args.Skip(1).Any(x => x is "-h" or "--help"))
         {
             @out.WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;

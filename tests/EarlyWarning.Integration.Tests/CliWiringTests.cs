@@ -10,6 +10,23 @@ namespace EarlyWarning.Integration.Tests;
 /// <summary>The run verb wires delivery and the transparency report to the real store, end to end.</summary>
 public class CliWiringTests
 {
+    [Theory]
+    [InlineData("run", "--help")]
+    [InlineData("run", "--source", "simulate", "-h")]
+    [InlineData("train", "--help")]
+    [InlineData("--help")]
+    public async Task Help_prints_the_usage_and_never_starts_the_verb(params string[] args)
+    {
+        var dir = TestPaths.NewTempDir("ew-help");
+        var cwd = Environment.CurrentDirectory;
+        // A run would create ./data/ (and bind the dashboard port); help must do neither.
+        var (rc, stdout, _) = await EndToEndTests.RunCliAsync([.. args, "--data-dir", Path.Combine(dir, "data")]);
+        Assert.Equal(0, rc);
+        Assert.Contains("usage: earlywarning VERB", stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dir, "data")));
+        Assert.Equal(cwd, Environment.CurrentDirectory);
+    }
+
     [Fact]
     public async Task Run_delivers_stored_alerts_to_a_signed_webhook_once_and_the_transparency_report_counts_them()
     {
