@@ -193,6 +193,9 @@ public static class Cli
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (docker stop, systemd, kill) stops the run the same way as Ctrl+C: stores drain, state is saved.
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            c => { c.Cancel = true; stop.Cancel(); });
         try
         {
             DashboardServer? dashboard = null;

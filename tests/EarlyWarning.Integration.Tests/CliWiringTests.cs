@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
@@ -10,6 +11,32 @@ namespace EarlyWarning.Integration.Tests;
 /// <summary>The run verb wires delivery and the transparency report to the real store, end to end.</summary>
 public class CliWiringTests
 {
+    [Fact]
+    public async Task Sigterm_stops_a_run_gracefully_with_its_summary_and_exit_code_0()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var dir = TestPaths.NewTempDir("ew-term");
+        var db = Path.Combine(dir, "ew.db");
+        using var p = KafkaPipelineTests.StartChild(["run", "--source", "simulate", "--no-dashboard", "--store", "sqlite:" + db, "--data-dir", dir], out var output);
+        // Wait until posts are flowing, then send SIGTERM as docker stop or systemd would.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline && !p.HasExited)
+        {
+            lock (output) if (output.ToString().Contains("reading ", StringComparison.Ordinal)) break;
+            await Task.Delay(200);
+        }
+        await Task.Delay(2000);
+        Assert.False(p.HasExited, "the run ended by itself: " + output);
+        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill!.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        string log;
+        lock (output) log = output.ToString();
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {log}");
+        Assert.Contains("stored", log, StringComparison.Ordinal);
+        Assert.Contains("stage state:", log, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("run", "--help")]
     [InlineData("run", "--source", "simulate", "-h")]

@@ -174,7 +174,7 @@ public sealed partial class KafkaPipelineTests(KafkaPipelineFixture fx, ITestOut
         }
     }
 
-    private static Process StartChild(string[] args, out StringBuilder stdout)
+    internal static Process StartChild(string[] args, out StringBuilder stdout)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(AppDll());

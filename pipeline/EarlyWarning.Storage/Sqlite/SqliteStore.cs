@@ -112,24 +112,32 @@ public sealed partial class SqliteStore : IPipelineStore
 
     private void Migrate(SqliteConnection conn)
     {
-        var version = Convert.ToInt32(ExecuteScalar(conn, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
-        if (version > SqliteSchema.CurrentVersion)
-            throw new NotSupportedException(
-                $"'{Path}' has schema version {version}; this build knows up to {SqliteSchema.CurrentVersion}. Use a newer build.");
-        for (var v = version; v < SqliteSchema.CurrentVersion; v++)
+        // One step per transaction, each taking the write lock first (BEGIN IMMEDIATE) and reading the version under it:
+        // two processes opening a new file at once (a pipeline and a dashboard, or a test polling the file) must not
+        // both run the same step ("table already exists").
+        while (true)
         {
-            using var tx = conn.BeginTransaction();
-            Execute(conn, SqliteSchema.Migrations[v], tx);
+            using var tx = conn.BeginTransaction(deferred: false);
+            var version = Convert.ToInt32(ExecuteScalar(conn, "PRAGMA user_version;", tx), CultureInfo.InvariantCulture);
+            if (version > SqliteSchema.CurrentVersion)
+                throw new NotSupportedException(
+                    $"'{Path}' has schema version {version}; this build knows up to {SqliteSchema.CurrentVersion}. Use a newer build.");
+            if (version == SqliteSchema.CurrentVersion)
+            {
+                tx.Commit();
+                return;
+            }
+            Execute(conn, SqliteSchema.Migrations[version], tx);
             using (var cmd = conn.CreateCommand())
             {
                 cmd.Transaction = tx;
                 cmd.CommandText = "INSERT OR REPLACE INTO schema_version(version, applied_at) VALUES ($v, $t);";
-                cmd.Parameters.AddWithValue("$v", v + 1);
+                cmd.Parameters.AddWithValue("$v", version + 1);
                 cmd.Parameters.AddWithValue("$t", _time.GetUtcNow().ToUnixTimeMilliseconds());
                 cmd.ExecuteNonQuery();
             }
             // PRAGMA takes no parameters; the value is our own integer.
-            Execute(conn, "PRAGMA user_version = " + (v + 1).ToString(CultureInfo.InvariantCulture) + ";", tx);
+            Execute(conn, "PRAGMA user_version = " + (version + 1).ToString(CultureInfo.InvariantCulture) + ";", tx);
             tx.Commit();
         }
     }
