@@ -112,9 +112,12 @@ public sealed partial class SqliteStore : IPipelineStore
 
     private void Migrate(SqliteConnection conn)
     {
-        // One step per transaction, each taking the write lock first (BEGIN IMMEDIATE) and reading the version under it:
-        // two processes opening a new file at once (a pipeline and a dashboard, or a test polling the file) must not
-        // both run the same step ("table already exists").
+        // An up-to-date file is opened without taking the write lock (a reader beside a writing pipeline must not wait).
+        // Otherwise one step per transaction, each taking the write lock first (BEGIN IMMEDIATE) and reading the version
+        // under it: two processes opening a new file at once (a pipeline and a dashboard, or a test polling the file)
+        // must not both run the same step ("table already exists").
+        var current = Convert.ToInt32(ExecuteScalar(conn, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        if (current == SqliteSchema.CurrentVersion) return;
         while (true)
         {
             using var tx = conn.BeginTransaction(deferred: false);
