@@ -141,8 +141,8 @@ public sealed class NetworkEngine
             }
             _detector.AddPost(new PostRecord(post.Id, author, t, [.. keys], post.Country, post.Region, decision?.Target,
                 decision is not null && decision.Incitement >= 0.5f, post.AuthorFollowers, [.. post.Hashtags.Take(3)]));
-            if (family >= 0 && _o.BurstMinAccounts > 0
-                && _coShare.FamilyPosts(family, _burstAccounts, _burstPosts) >= Math.Max(_o.BurstMinAccounts, _o.MinGroupSize))
+            var burstSize = Math.Max(_o.BurstMinAccounts, _o.MinGroupSize);
+            if (family >= 0 && _o.BurstMinAccounts > 0 && _coShare.FamilyPosts(family, burstSize, _burstAccounts, _burstPosts) >= burstSize)
                 _detector.NoteBurst(family, _burstAccounts, _burstPosts, t);
         }
 

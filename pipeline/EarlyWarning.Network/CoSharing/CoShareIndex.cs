@@ -20,6 +20,8 @@ internal sealed class CoShareIndex
         public long Time { get; } = time;
         public ulong[]? Signature { get; init; }
         public int Cluster { get; init; }
+        /// <summary>The novel-text family of the entry's cluster, or -1 when the cluster did not begin on a novel text.</summary>
+        public int Family { get; init; } = -1;
     }
 
     private readonly long _intervalMs;
@@ -37,9 +39,8 @@ internal sealed class CoShareIndex
     private readonly ulong[] _memKeys;
     private readonly long[] _memFirst;
     private readonly long[] _memLast;
-    // Text clusters that began on a novel text → their family (a wave whose paraphrases split into several clusters
-    // stays one family), and each family's posts within the interval.
-    private readonly Dictionary<int, int> _novelFamily = [];
+    // Each novel-text family's posts within the interval (a wave whose paraphrases split into several clusters stays
+    // one family; an entry carries its family, so a post joining a cluster or resembling a novel post finds it there).
     private readonly Dictionary<int, List<Entry>> _familyPosts = [];
     private readonly Queue<(long Time, int Family)> _familyQueue = new();
     private int _nextCluster;
@@ -97,22 +98,17 @@ internal sealed class CoShareIndex
             }
         }
         int cluster;
-        LastFamily = -1;
         if (best is not null && bestSim >= _threshold)
         {
             cluster = best.Cluster;
-            if (_novelFamily.TryGetValue(cluster, out var f)) LastFamily = f;
+            LastFamily = best.Family;
         }
         else
         {
             cluster = _nextCluster++;
-            if (IsNovel(bandKeys, timeMs))
-            {
-                // A novel text that resembles a post of a novel family in this interval (a shared LSH band) is
-                // another paraphrase of the same wave: it joins that family.
-                LastFamily = best is not null && _novelFamily.TryGetValue(best.Cluster, out var f) ? f : cluster;
-                _novelFamily[cluster] = LastFamily;
-            }
+            // A novel text that resembles a post of a novel family in this interval (a shared LSH band) is another
+            // paraphrase of the same wave: it joins that family.
+            LastFamily = !IsNovel(bandKeys, timeMs) ? -1 : best is { Family: >= 0 } ? best.Family : cluster;
         }
         Remember(bandKeys, timeMs);
         if (LastFamily >= 0)
@@ -122,7 +118,7 @@ internal sealed class CoShareIndex
             if (posts.Count > _maxPerKey) posts.RemoveAt(0);
             _familyQueue.Enqueue((timeMs, LastFamily));
         }
-        var entry = new Entry(account, postId, timeMs) { Signature = signature, Cluster = cluster };
+        var entry = new Entry(account, postId, timeMs) { Signature = signature, Cluster = cluster, Family = LastFamily };
         for (var b = 0; b < _bands; b++)
         {
             if (!_bandBuckets.TryGetValue(bandKeys[b], out var list))
@@ -139,13 +135,15 @@ internal sealed class CoShareIndex
 
     /// <summary>
     /// Distinct accounts among the posts of novel-text family <paramref name="family"/> within the interval (bounded by
-    /// the per-key cap), into <paramref name="accounts"/>; their post ids into <paramref name="postIds"/>.
+    /// the per-key cap), into <paramref name="accounts"/>; their post ids into <paramref name="postIds"/>; 0 when the
+    /// family has fewer than <paramref name="minAccounts"/> posts.
     /// </summary>
-    public int FamilyPosts(int family, HashSet<string> accounts, List<string> postIds)
+    public int FamilyPosts(int family, int minAccounts, HashSet<string> accounts, List<string> postIds)
     {
         accounts.Clear();
         postIds.Clear();
-        if (!_familyPosts.TryGetValue(family, out var list)) return 0;
+        // Fewer posts than the threshold cannot hold enough accounts: most posts stop here without hashing anything.
+        if (!_familyPosts.TryGetValue(family, out var list) || list.Count < minAccounts) return 0;
         foreach (var e in list)
         {
             accounts.Add(e.Account);
@@ -314,14 +312,6 @@ internal sealed class CoShareIndex
             if (!_familyPosts.TryGetValue(f, out var list)) continue;
             list.RemoveAll(e => e.Time < cutoff);
             if (list.Count == 0) _familyPosts.Remove(f);
-        }
-        // A novel cluster is forgotten once no band bucket holds its posts any more (nothing can join it).
-        if (_novelFamily.Count > 0 && _bandBuckets.Count == 0) _novelFamily.Clear();
-        else if (_novelFamily.Count > 4 * (_familyPosts.Count + 16))
-        {
-            var live = new HashSet<int>();
-            foreach (var list in _bandBuckets.Values) foreach (var e in list) live.Add(e.Cluster);
-            foreach (var c in _novelFamily.Keys.Where(c => !live.Contains(c)).ToList()) _novelFamily.Remove(c);
         }
     }
 
