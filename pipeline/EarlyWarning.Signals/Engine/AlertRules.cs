@@ -50,11 +50,7 @@ internal sealed class AlertRules(SignalOptions o)
             }
             Close(st, key, open);
         }
-        var alert = NewAlert(s, Alert.MakeId(s.Kind, s.Scope, start), start, severity, explanation, detectedAt);
-        st.Open[key] = alert;
-        st.Stats.AlertsOpened++;
-        MarkPending(st, alert);
-        return alert;
+        return Open(st, key, NewAlert(s, Alert.MakeId(s.Kind, s.Scope, start), start, severity, explanation, detectedAt));
     }
 
     private Alert ApplyTiled(EngineState st, string key, Signal s, Severity severity, string explanation, DateTimeOffset detectedAt)
@@ -80,11 +76,7 @@ internal sealed class AlertRules(SignalOptions o)
             }
             Close(st, key, open);
         }
-        var alert = NewAlert(s, id, start, severity, explanation, detectedAt);
-        st.Open[key] = alert;
-        st.Stats.AlertsOpened++;
-        MarkPending(st, alert);
-        return alert;
+        return Open(st, key, NewAlert(s, id, start, severity, explanation, detectedAt));
     }
 
     /// <summary>Closes open alerts whose window ended more than the suppression gap before the watermark (tiled alerts: whose tile did).</summary>
@@ -98,6 +90,14 @@ internal sealed class AlertRules(SignalOptions o)
         }
         if (done is null) return;
         foreach (var key in done) Close(st, key, st.Open[key]);
+    }
+
+    private static Alert Open(EngineState st, string key, Alert alert)
+    {
+        st.Open[key] = alert;
+        st.Stats.AlertsOpened++;
+        MarkPending(st, alert);
+        return alert;
     }
 
     private Alert NewAlert(Signal s, string id, DateTimeOffset start, Severity severity, string explanation, DateTimeOffset detectedAt)
