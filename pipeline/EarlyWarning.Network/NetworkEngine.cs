@@ -22,6 +22,12 @@ public sealed class NetworkStats
     public long SelfInteractions { get; internal set; }
     public long CoShares { get; internal set; }
     public long KnownContentMatches { get; internal set; }
+    /// <summary>Candidate groups considered by coordination detection (one per group per detection).</summary>
+    public long GroupsTested { get; internal set; }
+    /// <summary>Of those, groups whose null model was computed; the rest reused the result of an unchanged group.</summary>
+    public long GroupsEvaluated { get; internal set; }
+    /// <summary>Large groups skipped at a detection until their <see cref="NetworkOptions.LargeGroupInterval"/> had passed.</summary>
+    public long LargeGroupsDeferred { get; internal set; }
     /// <summary>Reasons for input the stage ignored in part or whole (e.g. <c>missing_field:author.id</c>, <c>bad_field:minhash</c>).</summary>
     public Dictionary<string, long> Rejected { get; } = new(StringComparer.Ordinal);
 
@@ -38,7 +44,7 @@ public sealed record ContentMatch(string PostId, string Account, DateTimeOffset 
 /// </summary>
 public sealed class NetworkEngine
 {
-    private const int StateVersion = 3;
+    private const int StateVersion = 4;
     private const int MaxReviewMatches = 1000;
     private readonly NetworkOptions _o;
     private readonly long _windowMs;
@@ -151,9 +157,17 @@ public sealed class NetworkEngine
         if (_lastDetectMs == long.MinValue) _lastDetectMs = _nowMs;
         else if (_nowMs - _lastDetectMs >= _detectEveryMs)
         {
-            _detector.Detect(_nowMs, _pending);
-            _lastDetectMs = _nowMs;
+            Detect();
         }
+    }
+
+    private void Detect()
+    {
+        _detector.Detect(_nowMs, _pending);
+        _lastDetectMs = _nowMs;
+        Stats.GroupsTested = _detector.GroupsTested;
+        Stats.GroupsEvaluated = _detector.GroupsEvaluated;
+        Stats.LargeGroupsDeferred = _detector.LargeGroupsDeferred;
     }
 
     /// <summary>Moves signals raised since the last drain into <paramref name="output"/>; returns how many.</summary>
@@ -170,8 +184,7 @@ public sealed class NetworkEngine
     public void Flush()
     {
         if (_nowMs == long.MinValue) return;
-        _detector.Detect(_nowMs, _pending);
-        _lastDetectMs = _nowMs;
+        Detect();
     }
 
     private void IndexPost(string postId, string author)
@@ -528,6 +541,7 @@ public sealed class NetworkEngine
             _detector.Write(w);
             _coShare.WriteMemory(w, _nowMs);
             _detector.WriteBursts(w);
+            w.Write(_detector.LastLargeGroupMs);
         }
         return ms.ToArray();
     }
@@ -547,7 +561,8 @@ public sealed class NetworkEngine
             using var r = new BinaryReader(new MemoryStream(state), System.Text.Encoding.UTF8);
             if (r.ReadString() != "EWNET") throw new InvalidDataException("not a network state");
             var version = r.ReadInt32();
-            // Version 1 lacks the novelty memory and pending bursts (both start empty); version 2 wrote the memory as plain bytes.
+            // Version 1 lacks the novelty memory and pending bursts (both start empty); version 2 wrote the memory as plain
+            // bytes; versions before 4 lack the time of the last large-group evaluation (large groups are then due at once).
             if (version is < 1 or > StateVersion) throw new InvalidDataException($"unsupported network state version {version}");
             now = r.ReadInt64();
             lastDetect = r.ReadInt64();
@@ -566,6 +581,7 @@ public sealed class NetworkEngine
                 coShare.ReadMemory(r, highBit: version >= 3);
                 detector.ReadBursts(r);
             }
+            if (version >= 4) detector.LastLargeGroupMs = r.ReadInt64();
         }
         catch (EndOfStreamException ex)
         {

@@ -227,4 +227,89 @@ public sealed class CoordinationTests(ITestOutputHelper output)
         second.DrainSignals(signals);
         Assert.DoesNotContain(signals, s => s.Kind == AlertKinds.CoordinatedCampaign);
     }
+
+    private static (List<Signal> Signals, NetworkEngine Engine) RunEngine(IEnumerable<EarlyWarning.Core.Posts.PostEnvelope> posts, NetworkOptions options,
+        NetworkEngine? engine = null, bool flush = true)
+    {
+        engine ??= new NetworkEngine(options);
+        var signals = new List<Signal>();
+        foreach (var p in posts)
+        {
+            engine.Observe(p);
+            engine.DrainSignals(signals);
+        }
+        if (flush) engine.Flush();
+        engine.DrainSignals(signals);
+        return (signals, engine);
+    }
+
+    private static void AssertSameSignals(List<Signal> expected, List<Signal> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Kind, actual[i].Kind);
+            Assert.Equal(expected[i].WindowStart, actual[i].WindowStart);
+            Assert.Equal(expected[i].WindowEnd, actual[i].WindowEnd);
+            Assert.Equal(expected[i].Score, actual[i].Score);
+            Assert.Equal(expected[i].Baseline, actual[i].Baseline);
+            Assert.Equal(expected[i].Evidence.Accounts, actual[i].Evidence.Accounts);
+            Assert.Equal(expected[i].Evidence.PostIds, actual[i].Evidence.PostIds);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 120)]
+    [InlineData(7, 120)]
+    [InlineData(1, 25)]
+    [InlineData(7, 25)]
+    public void Reusing_the_evaluation_of_an_unchanged_group_gives_what_recomputing_gives(int seed, int horizonMinutes)
+    {
+        // A short horizon makes posts leave a group between its detections (a change the reuse must notice too).
+        var stream = CampaignGenerator.Generate(seed);
+        var horizon = TimeSpan.FromMinutes(horizonMinutes);
+        var (fresh, recomputing) = RunEngine(stream.Posts, new NetworkOptions { ReuseGroupEvaluations = false, CampaignHorizon = horizon });
+        var (reused, engine) = RunEngine(stream.Posts, new NetworkOptions { CampaignHorizon = horizon });
+        output.WriteLine($"seed {seed}: groups tested {engine.Stats.GroupsTested}, evaluated {engine.Stats.GroupsEvaluated} (recomputing: {recomputing.Stats.GroupsEvaluated})");
+        Assert.Contains(fresh, s => s.Kind == AlertKinds.CoordinatedCampaign);
+        AssertSameSignals(fresh, reused);
+        Assert.Equal(recomputing.Stats.GroupsTested, recomputing.Stats.GroupsEvaluated);
+        Assert.Equal(recomputing.Stats.GroupsTested, engine.Stats.GroupsTested);
+        Assert.InRange(engine.Stats.GroupsEvaluated, 1, engine.Stats.GroupsTested - 1);
+    }
+
+    [Fact]
+    public void Large_groups_are_evaluated_on_their_own_cadence_and_the_campaign_is_still_found()
+    {
+        var stream = CampaignGenerator.Generate(3);
+        // Every candidate group counts as large here, so each one waits for its 10-minute turn.
+        var options = new NetworkOptions { LargeGroupAccounts = 4, LargeGroupInterval = TimeSpan.FromMinutes(10) };
+        var (signals, engine) = RunEngine(stream.Posts, options);
+        var (_, everyMinute) = RunEngine(stream.Posts, new NetworkOptions());
+        output.WriteLine($"tested {engine.Stats.GroupsTested} (every minute: {everyMinute.Stats.GroupsTested}), deferred {engine.Stats.LargeGroupsDeferred}");
+        Assert.True(engine.Stats.LargeGroupsDeferred > 0, "no group was deferred");
+        Assert.True(engine.Stats.GroupsTested < everyMinute.Stats.GroupsTested);
+        var flagged = signals.Where(s => s.Kind == AlertKinds.CoordinatedCampaign).SelectMany(s => s.Evidence.Accounts).ToHashSet();
+        var tp = flagged.Count(stream.Coordinated.Contains);
+        Assert.True(tp >= 0.9 * flagged.Count && tp >= 0.9 * stream.Coordinated.Count, $"flagged {flagged.Count}, true {tp} of {stream.Coordinated.Count}");
+        Assert.DoesNotContain(flagged, stream.Decoys.Contains);
+    }
+
+    [Theory]
+    [InlineData(0.3)]
+    [InlineData(0.5)]
+    [InlineData(0.7)]
+    public void The_large_group_cadence_survives_a_state_restore(double at)
+    {
+        var stream = CampaignGenerator.Generate(3);
+        var options = new NetworkOptions { LargeGroupAccounts = 4, LargeGroupInterval = TimeSpan.FromMinutes(10) };
+        var (whole, _) = RunEngine(stream.Posts, options);
+        var cut = (int)(stream.Posts.Count * at);
+        var (signals, first) = RunEngine(stream.Posts.Take(cut), options, flush: false);
+        var second = new NetworkEngine(options);
+        second.LoadState(first.SaveState());
+        var (rest, _) = RunEngine(stream.Posts.Skip(cut), options, second);
+        signals.AddRange(rest);
+        AssertSameSignals(whole, signals);
+    }
 }

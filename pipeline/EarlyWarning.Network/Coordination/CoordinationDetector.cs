@@ -56,6 +56,10 @@ internal sealed class CoordinationDetector
     private readonly Queue<PostRecord> _recent = new();
     private readonly Dictionary<string, Queue<(long, PostRecord)>> _byAuthor = new(StringComparer.Ordinal);
     private long _postSeq;
+    // The recent posts by id (a repeated id keeps its later records in _repeatedIds), so a burst finds its posts
+    // without walking every post of every account in it.
+    private readonly Dictionary<string, PostRecord> _byPostId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<PostRecord>> _repeatedIds = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), PairStat> _pairs = [];
     // Pairs by last co-share time (lazy: an entry is stale once the pair moved on), so pruning touches only expiring pairs.
     private readonly PriorityQueue<(string, string), long> _pairExpiry = new();
@@ -68,6 +72,17 @@ internal sealed class CoordinationDetector
     private int[] _sortItems = new int[64];
     private long[] _sortKeys = new long[64];
     private int[] _windowCount = new int[64];
+    // Detection runs every event-minute, but between two runs most candidate groups neither change members nor get a
+    // post: their evaluation (shuffled-time null model) would give the same result. Each author's posts carry a
+    // version (a fresh value of one global counter whenever the author's queue changes, so a version is never
+    // reused), the candidate groups are rebuilt only when the strong-pair set changed, and a group whose members'
+    // versions all equal those of its last evaluation reuses that result. The output is the same as recomputing.
+    private readonly Dictionary<string, long> _authorVersion = new(StringComparer.Ordinal);
+    private long _version;
+    private long _strongVersion;
+    private long _groupsVersion = -1;
+    private List<List<string>> _groups = [];
+    private Dictionary<string, (long[] Versions, GroupResult? Result)> _evaluated = new(StringComparer.Ordinal);
 
     public CoordinationDetector(NetworkOptions o)
     {
@@ -101,16 +116,35 @@ internal sealed class CoordinationDetector
         _recent.Enqueue(r);
         if (!_byAuthor.TryGetValue(r.Author, out var q)) _byAuthor.Add(r.Author, q = new Queue<(long, PostRecord)>());
         q.Enqueue((_postSeq++, r));
+        _authorVersion[r.Author] = ++_version;
+        if (!_byPostId.TryAdd(r.PostId, r))
+        {
+            if (!_repeatedIds.TryGetValue(r.PostId, out var more)) _repeatedIds.Add(r.PostId, more = []);
+            more.Add(r);
+        }
     }
 
     private void DequeueRecent()
     {
         var r = _recent.Dequeue();
+        if (_repeatedIds.TryGetValue(r.PostId, out var more))
+        {
+            // Records of one id leave in the order they came, so the one leaving is the indexed one.
+            _byPostId[r.PostId] = more[0];
+            more.RemoveAt(0);
+            if (more.Count == 0) _repeatedIds.Remove(r.PostId);
+        }
+        else _byPostId.Remove(r.PostId);
         // Each author's queue is the global queue restricted to that author, so its head is this record.
         if (_byAuthor.TryGetValue(r.Author, out var q) && q.Count > 0 && ReferenceEquals(q.Peek().Item2, r))
         {
             q.Dequeue();
-            if (q.Count == 0) _byAuthor.Remove(r.Author);
+            if (q.Count == 0)
+            {
+                _byAuthor.Remove(r.Author);
+                _authorVersion.Remove(r.Author);
+            }
+            else _authorVersion[r.Author] = ++_version;
         }
     }
 
@@ -125,7 +159,7 @@ internal sealed class CoordinationDetector
         if (p.Keys.Count < 8 && !p.Keys.Contains(c.Key))
         {
             p.Keys.Add(c.Key);
-            if (p.Keys.Count >= _o.MinDistinctContents) _strong.Add(key);
+            if (p.Keys.Count >= _o.MinDistinctContents && _strong.Add(key)) _strongVersion++;
         }
         Touch(key, p, Math.Max(c.TimeA, c.TimeB));
         if (_pairs.Count > 2 * _o.MaxPairs) PrunePairs(long.MinValue);
@@ -138,10 +172,28 @@ internal sealed class CoordinationDetector
         while (_recent.Count > 0 && _recent.Peek().TimeMs < cutoff) DequeueRecent();
         PrunePairs(cutoff);
         _campaigns.RemoveAll(c => c.EndMs < cutoff);
-        foreach (var group in CandidateGroups())
+        if (_groupsVersion != _strongVersion)
         {
+            _groups = CandidateGroups();
+            _groupsVersion = _strongVersion;
+        }
+        var evaluated = new Dictionary<string, (long[] Versions, GroupResult? Result)>(_groups.Count, StringComparer.Ordinal);
+        var deferLarge = _o.LargeGroupAccounts > 0 && LastLargeGroupMs != long.MinValue && nowMs - LastLargeGroupMs < (long)_o.LargeGroupInterval.TotalMilliseconds;
+        var anyLarge = false;
+        foreach (var group in _groups)
+        {
+            if (_o.LargeGroupAccounts > 0 && group.Count > _o.LargeGroupAccounts)
+            {
+                // Not due yet: evaluated (and reported) at the next large-group detection instead.
+                if (deferLarge)
+                {
+                    LargeGroupsDeferred++;
+                    continue;
+                }
+                anyLarge = true;
+            }
             GroupsTested++;
-            var result = Evaluate(group);
+            var result = EvaluateCached(group, evaluated);
             if (result is null)
             {
                 GroupsRejected++;
@@ -149,6 +201,8 @@ internal sealed class CoordinationDetector
             }
             Report(result, output);
         }
+        _evaluated = evaluated;
+        if (anyLarge) LastLargeGroupMs = nowMs;
         // Single-wave bursts, in family order (families are numbered in stream order).
         if (_bursts.Count == 0) return;
         foreach (var key in _bursts.Keys.ToList())
@@ -164,14 +218,44 @@ internal sealed class CoordinationDetector
         }
     }
 
+    /// <summary>
+    /// <see cref="Evaluate"/>, or the result of the group's last evaluation when none of its members' posts changed
+    /// since (Evaluate reads nothing else that changes); the groups evaluated now are kept for the next run.
+    /// </summary>
+    private GroupResult? EvaluateCached(List<string> group, Dictionary<string, (long[] Versions, GroupResult? Result)> evaluated)
+    {
+        var key = string.Join('\n', group);
+        var versions = new long[group.Count];
+        for (var i = 0; i < group.Count; i++) versions[i] = _authorVersion.GetValueOrDefault(group[i]);
+        if (!_o.ReuseGroupEvaluations || !_evaluated.TryGetValue(key, out var last) || !last.Versions.AsSpan().SequenceEqual(versions))
+        {
+            GroupsEvaluated++;
+            last = (versions, Evaluate(group));
+        }
+        evaluated[key] = last;
+        return last.Result;
+    }
+
+    /// <summary>Event time of the last detection that evaluated groups above <see cref="NetworkOptions.LargeGroupAccounts"/> (saved with the state).</summary>
+    internal long LastLargeGroupMs { get; set; } = long.MinValue;
+
+    /// <summary>Large groups skipped at a detection because their <see cref="NetworkOptions.LargeGroupInterval"/> had not passed.</summary>
+    internal long LargeGroupsDeferred { get; private set; }
+
+    /// <summary>Group evaluations that could not reuse an earlier result (tests check that the cache is used and invalidated).</summary>
+    internal long GroupsEvaluated { get; private set; }
+
     private GroupResult? EvaluateBurst(Burst b)
     {
         if (b.Accounts.Count < Math.Max(_o.MinGroupSize, _o.BurstMinAccounts)) return null;
+        // The burst's posts still among the recent posts, by an account of the burst.
         var posts = new List<PostRecord>();
-        foreach (var a in b.Accounts)
+        foreach (var id in b.PostIds)
         {
-            if (!_byAuthor.TryGetValue(a, out var q)) continue;
-            foreach (var (_, r) in q) if (b.PostIds.Contains(r.PostId)) posts.Add(r);
+            if (!_byPostId.TryGetValue(id, out var r)) continue;
+            if (b.Accounts.Contains(r.Author)) posts.Add(r);
+            if (_repeatedIds.TryGetValue(id, out var more))
+                foreach (var m in more) if (b.Accounts.Contains(m.Author)) posts.Add(m);
         }
         if (posts.Count == 0) return null;
         posts.Sort((x, y) => x.TimeMs != y.TimeMs ? x.TimeMs.CompareTo(y.TimeMs) : string.CompareOrdinal(x.PostId, y.PostId));
@@ -205,7 +289,7 @@ internal sealed class CoordinationDetector
     private void RemovePair((string, string) key)
     {
         _pairs.Remove(key);
-        _strong.Remove(key);
+        if (_strong.Remove(key)) _strongVersion++;
     }
 
     private void PrunePairs(long cutoff)
@@ -236,9 +320,10 @@ internal sealed class CoordinationDetector
             ids.TryAdd(a, 0);
             ids.TryAdd(b, 0);
         }
+        // Numbered in insertion order; only the surviving components are sorted below (the k-core and the
+        // components do not depend on the numbering).
         var names = new string[ids.Count];
         ids.Keys.CopyTo(names, 0);
-        Array.Sort(names, StringComparer.Ordinal);
         for (var i = 0; i < names.Length; i++) ids[names[i]] = i;
         var adj = new List<int>[names.Length];
         for (var i = 0; i < adj.Length; i++) adj[i] = [];
@@ -290,10 +375,12 @@ internal sealed class CoordinationDetector
                 }
             }
             if (comp.Count < _o.MinGroupSize) continue;
-            // Ids follow ordinal account order, so sorting ids sorts the accounts.
-            comp.Sort();
-            groups.Add(comp.ConvertAll(v => names[v]));
+            var members = comp.ConvertAll(v => names[v]);
+            members.Sort(StringComparer.Ordinal);
+            groups.Add(members);
         }
+        // Components are disjoint, so their smallest accounts differ: groups in the order of their first account.
+        groups.Sort(static (x, y) => string.CompareOrdinal(x[0], y[0]));
         return groups;
     }
 
@@ -306,10 +393,23 @@ internal sealed class CoordinationDetector
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < group.Count; i++) index[group[i]] = i;
         // The group's recent posts in stream order (as a filter of the recent queue would give them).
-        var tagged = new List<(long Seq, PostRecord Post)>();
-        foreach (var a in group) if (_byAuthor.TryGetValue(a, out var q)) tagged.AddRange(q);
-        tagged.Sort(static (x, y) => x.Seq.CompareTo(y.Seq));
-        var posts = tagged.ConvertAll(x => x.Post);
+        var total = 0;
+        foreach (var a in group) if (_byAuthor.TryGetValue(a, out var q)) total += q.Count;
+        var seqs = new long[total];
+        var postArray = new PostRecord[total];
+        var at = 0;
+        foreach (var a in group)
+        {
+            if (!_byAuthor.TryGetValue(a, out var q)) continue;
+            foreach (var (seq, r) in q)
+            {
+                seqs[at] = seq;
+                postArray[at++] = r;
+            }
+        }
+        // Sequence numbers are unique, so a primitive key sort gives the one stream order.
+        Array.Sort(seqs, postArray);
+        var posts = new List<PostRecord>(postArray);
 
         if (posts.Count < 2) return null;
         var authors = posts.Select(p => index[p.Author]).ToArray();
@@ -546,7 +646,7 @@ internal sealed class CoordinationDetector
             var p = new PairStat { LastMs = r.ReadInt64() };
             p.Keys.AddRange(ReadStrings(r));
             _pairs[(a, b)] = p;
-            if (p.Keys.Count >= _o.MinDistinctContents) _strong.Add((a, b));
+            if (p.Keys.Count >= _o.MinDistinctContents && _strong.Add((a, b))) _strongVersion++;
         }
         RebuildExpiry();
         _nextCampaign = r.ReadInt32();
