@@ -46,6 +46,7 @@ public sealed class NetworkEngine
 {
     private const int StateVersion = 4;
     private const int MaxReviewMatches = 1000;
+    private int _lastStateBytes;
     private readonly NetworkOptions _o;
     private readonly long _windowMs;
     private readonly long _detectEveryMs;
@@ -522,7 +523,8 @@ public sealed class NetworkEngine
     /// </summary>
     public byte[] SaveState()
     {
-        using var ms = new MemoryStream();
+        // Sized from the last state, so a window of tens of MB is not grown by doubling (each step a large-object copy).
+        using var ms = new MemoryStream(_lastStateBytes + (_lastStateBytes >> 3));
         using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             w.Write("EWNET");
@@ -543,6 +545,7 @@ public sealed class NetworkEngine
             _detector.WriteBursts(w);
             w.Write(_detector.LastLargeGroupMs);
         }
+        _lastStateBytes = (int)Math.Min(ms.Length, int.MaxValue / 2);
         return ms.ToArray();
     }
 

@@ -25,8 +25,21 @@ public sealed class PipelineOptions
     /// end. A restart replays from the last state checkpoint, so this bounds the work redone after a crash.
     /// </summary>
     public TimeSpan StateCheckpointInterval { get; init; } = DefaultStateInterval();
+    /// <summary>
+    /// Largest share of the analysis task's time spent saving stage state: after a save that took t, the next one waits
+    /// at least t / share (and at least <see cref="StateCheckpointInterval"/>). On a dense stream the network window's
+    /// state is tens of MB and takes about a second to write; saved every 10 s it cost 30 % of a 1M-post run
+    /// (BENCHMARKS.md). A longer interval only means more replay after a crash, never loss. 0 or less: no bound.
+    /// </summary>
+    public double StateCheckpointMaxShare { get; init; } = 0.05;
     /// <summary>Flush signals at the end of a finite source (closing every open bucket).</summary>
     public bool FlushAtEnd { get; init; } = true;
+
+    /// <summary>The wait before the next state save after one that took <paramref name="lastSave"/>: <see cref="StateCheckpointInterval"/>, or longer so saving stays within <see cref="StateCheckpointMaxShare"/> of the time.</summary>
+    public TimeSpan NextStateInterval(TimeSpan lastSave) =>
+        StateCheckpointMaxShare > 0 && lastSave / StateCheckpointMaxShare > StateCheckpointInterval
+            ? lastSave / StateCheckpointMaxShare
+            : StateCheckpointInterval;
 
     private static TimeSpan DefaultStateInterval() =>
         int.TryParse(Environment.GetEnvironmentVariable(StateIntervalEnvironmentVariable), System.Globalization.NumberStyles.None,

@@ -240,6 +240,7 @@ public sealed class PipelineRunner
         var alerts = new List<Alert>();
         var aggregates = new List<SeriesPoint>();
         var lastState = Stopwatch.StartNew();
+        var stateInterval = _o.StateCheckpointInterval;
         // Everything the state reflects, including positions restored and not read again in this run.
         var lastOffsets = new Dictionary<string, long>(restoredOffsets, StringComparer.Ordinal);
         try
@@ -266,9 +267,10 @@ public sealed class PipelineRunner
                             SeriesScopes.TryAdd((c, r, target), 0);
                     }
                     DrainAnalysis(signals, alerts, aggregates);
-                    if (lastState.Elapsed >= _o.StateCheckpointInterval)
+                    if (lastState.Elapsed >= stateInterval)
                     {
-                        SaveState(sb, lastOffsets);
+                        var took = SaveState(sb, lastOffsets);
+                        stateInterval = _o.NextStateInterval(took);
                         lastState.Restart();
                     }
                 }
@@ -317,14 +319,16 @@ public sealed class PipelineRunner
         }
     }
 
-    /// <summary>Both stages' state and the offsets it reflects, into one batch (hence one transaction).</summary>
-    private void SaveState(StoreBatch sb, Dictionary<string, long> offsets)
+    /// <summary>Both stages' state and the offsets it reflects, into one batch (hence one transaction); returns the time it took.</summary>
+    private TimeSpan SaveState(StoreBatch sb, Dictionary<string, long> offsets)
     {
         var started = Stopwatch.GetTimestamp();
         sb.State[SignalsStateKey] = Signals.SaveState();
         sb.State[NetworkStateKey] = Network.SaveState();
         sb.State[OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets);
-        Status.RecordStateSave(Stopwatch.GetElapsedTime(started), sb.State.Values.Sum(v => (long)v.Length));
+        var took = Stopwatch.GetElapsedTime(started);
+        Status.RecordStateSave(took, sb.State.Values.Sum(v => (long)v.Length));
+        return took;
     }
 
     /// <summary>
