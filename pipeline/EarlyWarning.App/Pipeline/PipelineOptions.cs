@@ -8,9 +8,15 @@ public sealed class PipelineOptions
 {
     /// <summary>Largest number of posts that travel between stages as one batch.</summary>
     public int BatchSize { get; init; } = 512;
-    /// <summary>Capacity of the raw-message channel (messages); the batch channels hold a few batches each.</summary>
-    public int RawChannelCapacity { get; init; } = 8192;
-    public int BatchChannelCapacity { get; init; } = 4;
+    /// <summary>
+    /// Capacity of the raw-message channel (messages). Every post waiting in a channel adds to read→stored latency when
+    /// the pipeline runs flat out, and deep channels buy no throughput here: on the 1M-post stream, 1,024 raw messages
+    /// and one batch per channel gave 5,745 posts/s with p50 0.41 s / p99 2.9 s, against 5,019 posts/s with p50 1.06 s /
+    /// p99 4.1 s for 8,192 and four batches (BENCHMARKS.md, run 4).
+    /// </summary>
+    public int RawChannelCapacity { get; init; } = 1024;
+    /// <summary>Batches each channel between the stages holds (each stage also works on one batch of its own).</summary>
+    public int BatchChannelCapacity { get; init; } = 1;
     /// <summary>Largest number of posts written in one store transaction (several batches are coalesced).</summary>
     public int StoreBatchPosts { get; init; } = 5000;
     public StorePostsMode StorePosts { get; init; } = StorePostsMode.All;
