@@ -534,11 +534,20 @@ public sealed class NetworkEngine
             w.Write(_coShare.NextCluster);
             _graph.Write(w);
             w.Write(_postOrder.Count(_postAuthor.ContainsKey));
+            // Each author once: later posts of the same author refer to the first by number (1-based; 0 = a new author
+            // follows). Most of the index's 500,000 posts share authors.
+            var authors = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var p in _postOrder)
             {
                 if (!_postAuthor.TryGetValue(p, out var a)) continue;
                 w.Write(p);
-                w.Write(a);
+                if (authors.TryGetValue(a, out var k)) w.Write7BitEncodedInt(k);
+                else
+                {
+                    authors.Add(a, authors.Count + 1);
+                    w.Write7BitEncodedInt(0);
+                    w.Write(a);
+                }
             }
             _detector.Write(w);
             _coShare.WriteMemory(w, _nowMs);
@@ -565,17 +574,27 @@ public sealed class NetworkEngine
             if (r.ReadString() != "EWNET") throw new InvalidDataException("not a network state");
             var version = r.ReadInt32();
             // Version 1 lacks the novelty memory and pending bursts (both start empty); version 2 wrote the memory as plain
-            // bytes; versions before 4 lack the time of the last large-group evaluation (large groups are then due at once).
+            // bytes; versions before 4 name both accounts of every edge and every post's author in full, and lack the time
+            // of the last large-group evaluation (large groups are then due at once).
             if (version is < 1 or > StateVersion) throw new InvalidDataException($"unsupported network state version {version}");
             now = r.ReadInt64();
             lastDetect = r.ReadInt64();
             coShare.NextCluster = r.ReadInt32();
-            graph.Read(r);
+            graph.Read(r, edgeIds: version < 4);
             var n = r.ReadInt32();
+            var authors = new List<string>();
             for (var i = 0; i < n; i++)
             {
                 var p = r.ReadString();
-                var a = r.ReadString();
+                string a;
+                if (version < 4) a = r.ReadString();
+                else
+                {
+                    var k = r.Read7BitEncodedInt();
+                    if (k == 0) authors.Add(a = r.ReadString());
+                    else if (k <= authors.Count) a = authors[k - 1];
+                    else throw new InvalidDataException("network state: post refers to an unknown author");
+                }
                 if (postAuthor.TryAdd(p, a)) postOrder.Enqueue(p);
             }
             detector.Read(r);

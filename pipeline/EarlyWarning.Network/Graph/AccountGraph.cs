@@ -176,13 +176,20 @@ public sealed class AccountGraph
     {
         var acc = _accounts.Values.OrderBy(a => a.LastActiveMs).ThenBy(a => a.Account, StringComparer.Ordinal).ToList();
         w.Write(acc.Count);
-        foreach (var a in acc) a.Write(w);
+        var position = new Dictionary<AccountStats, int>(acc.Count, ReferenceEqualityComparer.Instance);
+        foreach (var a in acc)
+        {
+            position.Add(a, position.Count);
+            a.Write(w);
+        }
         var edges = _edges.Values.OrderBy(e => e.LastSeenMs).ThenBy(e => e.Seq).ToList();
         w.Write(edges.Count);
         foreach (var e in edges)
         {
-            w.Write(e.Source);
-            w.Write(e.Target);
+            // Endpoints by their position in the account list above (an edge's accounts are always in the graph): a
+            // dense window has ten edges per account, and their two account ids were most of the saved state.
+            w.Write7BitEncodedInt(position[e.SourceStats!]);
+            w.Write7BitEncodedInt(position[e.TargetStats!]);
             w.Write((byte)e.Kind);
             w.Write(e.Weight);
             w.Write(e.FirstSeenMs);
@@ -192,12 +199,16 @@ public sealed class AccountGraph
         w.Write(EvictedEdges);
     }
 
-    internal void Read(BinaryReader r)
+    /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="edgeIds"/> for states before version 4, whose edges named their accounts.</summary>
+    internal void Read(BinaryReader r, bool edgeIds)
     {
         var n = r.ReadInt32();
+        if (n < 0) throw new InvalidDataException("network state: bad account count");
+        var names = new List<string>(Math.Min(n, 1 << 20));
         for (var i = 0; i < n; i++)
         {
             var a = AccountStats.Read(r);
+            names.Add(a.Account);
             _accounts[a.Account] = a;
             _graph.AddVertex(a.Account);
             _vertexQueue.Enqueue((a.LastActiveMs, a.Account));
@@ -205,8 +216,19 @@ public sealed class AccountGraph
         var m = r.ReadInt32();
         for (var i = 0; i < m; i++)
         {
-            var s = r.ReadString();
-            var t = r.ReadString();
+            string s, t;
+            if (edgeIds)
+            {
+                s = r.ReadString();
+                t = r.ReadString();
+            }
+            else
+            {
+                int si = r.Read7BitEncodedInt(), ti = r.Read7BitEncodedInt();
+                if ((uint)si >= (uint)names.Count || (uint)ti >= (uint)names.Count)
+                    throw new InvalidDataException("network state: edge refers to an unknown account");
+                (s, t) = (names[si], names[ti]);
+            }
             var kind = (EdgeKind)r.ReadByte();
             var weight = r.ReadDouble();
             var first = r.ReadInt64();
