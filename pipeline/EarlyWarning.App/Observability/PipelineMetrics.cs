@@ -83,14 +83,6 @@ public sealed class PipelineMetrics : IDisposable
     /// <summary>The meter (for tests and in-process listeners).</summary>
     public Meter Meter => _meter;
 
-    /// <summary>Hook for the store stage: records read→stored latency of one committed batch (timestamps from <see cref="Stopwatch.GetTimestamp"/>).</summary>
-    public void RecordStored(IEnumerable<long> readTimestamps, long storedTimestamp)
-    {
-        ArgumentNullException.ThrowIfNull(readTimestamps);
-        if (!_latency.Enabled) return;
-        foreach (var t in readTimestamps) _latency.Record(Stopwatch.GetElapsedTime(t, storedTimestamp).TotalMilliseconds);
-    }
-
     /// <summary>
     /// Hook for the store stage: records the read→stored latency of every post of one committed transaction
     /// (<see cref="PostEnvelope.ReadTimestamp"/> to <paramref name="storedTimestamp"/>, both

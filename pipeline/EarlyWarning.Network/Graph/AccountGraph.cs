@@ -188,8 +188,8 @@ public sealed class AccountGraph
         {
             // Endpoints by their position in the account list above (an edge's accounts are always in the graph): a
             // dense window has ten edges per account, and their two account ids were most of the saved state.
-            w.Write7BitEncodedInt(position[e.SourceStats!]);
-            w.Write7BitEncodedInt(position[e.TargetStats!]);
+            w.Write7BitEncodedInt(position[e.SourceStats]);
+            w.Write7BitEncodedInt(position[e.TargetStats]);
             w.Write((byte)e.Kind);
             w.Write(e.Weight);
             w.Write(e.FirstSeenMs);
