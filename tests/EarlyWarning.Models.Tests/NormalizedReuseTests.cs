@@ -15,17 +15,7 @@ public sealed class NormalizedReuseTests
     internal static List<string> Texts()
     {
         var texts = Corpus.Multilingual(120);
-        texts.AddRange(
-        [
-            "",
-            "   ",
-            "k i l l them all, th3 v3rm1n!!!",
-            "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ and zero\u200Bwidth\u00ADsoft",
-            "Cyrіllic hоmoglyphs in Latin wоrds",
-            "lone surrogate \uD800 here\u0001control",
-            "#hashtag @mention https://example.org/x?y=1 soooooo baaaad",
-            string.Concat(Enumerable.Repeat("a very long post with many words and ႀကီး mixed scripts ", 120)),
-        ]);
+        texts.AddRange(Corpus.NormalizerEdgeCases);
         return texts;
     }
 

@@ -5,6 +5,25 @@ namespace EarlyWarning.Text.Tests;
 /// <summary>Real sentences read from ../shared/data at test time (never committed; only properties are asserted).</summary>
 internal static class Corpus
 {
+    /// <summary>
+    /// Inputs that exercise every normalisation step and its corners (obfuscation, full-width, invisibles, homoglyphs,
+    /// a lone surrogate and a control character, entities, repeats, a long mixed-script post), for tests that check a
+    /// reuse of normalised text against the raw-text path.
+    /// </summary>
+    public static readonly string[] NormalizerEdgeCases =
+    [
+        "",
+        "   ",
+        "k i l l them all, th3 v3rm1n!!!",
+        "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ and zero\u200Bwidth\u00ADsoft",
+        "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ and zero\u200Bwidth\u00ADsoft #Tag #tag",
+        "Cyrіllic hоmoglyphs in Latin wоrds",
+        "lone surrogate \uD800 here\u0001control",
+        "lone surrogate \uD800 here\u0001control https://example.org/a",
+        "#hashtag @mention https://example.org/x?y=1 soooooo baaaad",
+        string.Concat(Enumerable.Repeat("a very long post with many words and ႀကီး mixed scripts ", 120)),
+    ];
+
     /// <summary>Up to <paramref name="max"/> texts of a dataset: davidson, mlma-en, mlma-fr, mlma-ar, sinhala, amharic, burmese.</summary>
     public static List<string> Texts(string name, int max = 200)
     {

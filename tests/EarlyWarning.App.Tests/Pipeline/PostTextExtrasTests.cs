@@ -19,14 +19,7 @@ public sealed class PostTextExtrasTests
     private static List<string> Texts()
     {
         var texts = Corpus.Multilingual(150);
-        texts.AddRange(
-        [
-            "",
-            "k i l l them all, th3 v3rm1n!!!",
-            "ＦＵＬＬＷＩＤＴＨ ｔｅｘｔ and zero\u200Bwidth\u00ADsoft #Tag #tag",
-            "lone surrogate \uD800 here\u0001control https://example.org/a",
-            string.Concat(Enumerable.Repeat("a very long post with many words and ႀကီး mixed scripts ", 120)),
-        ]);
+        texts.AddRange(Corpus.NormalizerEdgeCases);
         return texts;
     }
 
