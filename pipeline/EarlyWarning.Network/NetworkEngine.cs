@@ -521,41 +521,56 @@ public sealed class NetworkEngine
     /// Not included: the MinHash LSH buckets and which open text clusters began novel (at most one co-share interval of
     /// near-duplicate matching is lost on restore; a burst already noted is kept).
     /// </summary>
-    public byte[] SaveState()
+    public byte[] SaveState() => CaptureState().Encode();
+
+    /// <summary>
+    /// Takes the state <see cref="SaveState"/> would save now, for encoding later: the caller must hold the engine (as
+    /// for <see cref="Observe"/>) during this call only; <see cref="StateCapture.Encode"/> can then run on another
+    /// thread while the engine goes on, and gives the same bytes. Costs a fraction of <see cref="SaveState"/> (the
+    /// large parts are copied, not sorted or encoded).
+    /// </summary>
+    public StateCapture CaptureState()
     {
-        // Sized from the last state, so a window of tens of MB is not grown by doubling (each step a large-object copy).
-        using var ms = new MemoryStream(_lastStateBytes + (_lastStateBytes >> 3));
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
+        var c = new StateCapture(Volatile.Read(ref _lastStateBytes)) { Encoded = n => Volatile.Write(ref _lastStateBytes, n) };
+        var w = c.Now;
+        w.Write("EWNET");
+        w.Write(StateVersion);
+        w.Write(_nowMs);
+        w.Write(_lastDetectMs);
+        w.Write(_coShare.NextCluster);
+        _graph.Capture(c);
+        var order = _postOrder.ToArray();
+        var postAuthor = new Dictionary<string, string>(_postAuthor, StringComparer.Ordinal);
+        c.Later(w2 => WritePostIndex(w2, order, postAuthor));
+        _detector.Capture(c);
+        w = c.Now;
+        _coShare.WriteMemory(w, _nowMs);
+        _detector.WriteBursts(w);
+        w.Write(_detector.LastLargeGroupMs);
+        return c.Complete();
+    }
+
+    // Each author once: later posts of the same author refer to the first by number (1-based; 0 = a new author
+    // follows). Most of the index's 500,000 posts share authors.
+    private static void WritePostIndex(BinaryWriter w, string[] order, Dictionary<string, string> postAuthor)
+    {
+        var indexed = 0;
+        foreach (var p in order)
+            if (postAuthor.ContainsKey(p)) indexed++;
+        w.Write(indexed);
+        var authors = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var p in order)
         {
-            w.Write("EWNET");
-            w.Write(StateVersion);
-            w.Write(_nowMs);
-            w.Write(_lastDetectMs);
-            w.Write(_coShare.NextCluster);
-            _graph.Write(w);
-            w.Write(_postOrder.Count(_postAuthor.ContainsKey));
-            // Each author once: later posts of the same author refer to the first by number (1-based; 0 = a new author
-            // follows). Most of the index's 500,000 posts share authors.
-            var authors = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var p in _postOrder)
+            if (!postAuthor.TryGetValue(p, out var a)) continue;
+            w.Write(p);
+            if (authors.TryGetValue(a, out var k)) w.Write7BitEncodedInt(k);
+            else
             {
-                if (!_postAuthor.TryGetValue(p, out var a)) continue;
-                w.Write(p);
-                if (authors.TryGetValue(a, out var k)) w.Write7BitEncodedInt(k);
-                else
-                {
-                    authors.Add(a, authors.Count + 1);
-                    w.Write7BitEncodedInt(0);
-                    w.Write(a);
-                }
+                authors.Add(a, authors.Count + 1);
+                w.Write7BitEncodedInt(0);
+                w.Write(a);
             }
-            _detector.Write(w);
-            _coShare.WriteMemory(w, _nowMs);
-            _detector.WriteBursts(w);
-            w.Write(_detector.LastLargeGroupMs);
         }
-        _lastStateBytes = (int)Math.Min(ms.Length, int.MaxValue / 2);
-        return ms.ToArray();
     }
 
     /// <summary>Replaces the state with one saved by <see cref="SaveState"/>. Throws <see cref="InvalidDataException"/> on a corrupt or foreign blob (state unchanged).</summary>

@@ -46,6 +46,30 @@ public sealed class StateTests
     }
 
     [Fact]
+    public void A_captured_state_encodes_to_the_bytes_of_that_moment_after_the_engine_went_on()
+    {
+        // The pipeline captures the state while it holds the engine and encodes it on another thread while the engine
+        // observes the next posts: the bytes must be those of the capture, not a mix with later changes. Encoding
+        // after the engine moved on (rather than racing it) makes any read of live data show.
+        var stream = CampaignGenerator.Generate(21);
+        var half = stream.Posts.Count / 2;
+        var e = new NetworkEngine(new NetworkOptions());
+        foreach (var p in stream.Posts.Take(half)) e.Observe(p);
+        var atCapture = e.SaveState();
+        var indexed = e.PostIndexCount;
+        var capture = e.CaptureState();
+        foreach (var p in stream.Posts.Skip(half)) e.Observe(p);
+        Assert.Equal(atCapture, capture.Encode());
+        var afterwards = e.CaptureState().Encode();
+        Assert.NotEqual(atCapture, afterwards); // the engine did move on (edges, post index, pairs)
+        Assert.Equal(afterwards, e.SaveState());
+        Assert.Throws<InvalidOperationException>(() => capture.Encode());
+        var copy = new NetworkEngine(new NetworkOptions());
+        copy.LoadState(atCapture);
+        Assert.Equal(indexed, copy.PostIndexCount);
+    }
+
+    [Fact]
     public void Corrupt_state_is_refused_and_leaves_the_engine_unchanged()
     {
         var e = new NetworkEngine(new NetworkOptions());

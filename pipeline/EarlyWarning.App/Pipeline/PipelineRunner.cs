@@ -241,6 +241,7 @@ public sealed class PipelineRunner
         var aggregates = new List<SeriesPoint>();
         var lastState = Stopwatch.StartNew();
         var stateInterval = _o.StateCheckpointInterval;
+        Task<CapturedState>? pending = null;
         // Everything the state reflects, including positions restored and not read again in this run.
         var lastOffsets = new Dictionary<string, long>(restoredOffsets, StringComparer.Ordinal);
         try
@@ -267,12 +268,21 @@ public sealed class PipelineRunner
                             SeriesScopes.TryAdd((c, r, target), 0);
                     }
                     DrainAnalysis(signals, alerts, aggregates);
-                    if (lastState.Elapsed >= stateInterval)
+                    if (pending is null && lastState.Elapsed >= stateInterval)
                     {
-                        var took = SaveState(sb, lastOffsets);
-                        stateInterval = _o.NextStateInterval(took);
+                        pending = CaptureState(lastOffsets);
                         lastState.Restart();
                     }
+                }
+                // The state is encoded on another thread while the analysis goes on; it joins the first batch stored
+                // after it is ready (with the offsets it reflects, in one transaction).
+                if (pending is { IsCompleted: true })
+                {
+                    var ready = await pending.ConfigureAwait(false);
+                    pending = null;
+                    foreach (var (key, bytes) in ready.State) sb.State[key] = bytes;
+                    Status.RecordStateSave(ready.Held, ready.Took, ready.Bytes);
+                    stateInterval = _o.NextStateInterval(ready.Took);
                 }
                 foreach (var e in batch.Posts)
                     if (_o.StorePosts == StorePostsMode.All || e.Decision is { IsFlagged: true }) sb.Posts.Add(e);
@@ -282,6 +292,8 @@ public sealed class PipelineRunner
                 await output.WriteAsync(sb).ConfigureAwait(false);
             }
 
+            // The final state below supersedes one still being encoded (it is stored after it in any case).
+            if (pending is not null) await pending.ConfigureAwait(false);
             var final = new StoreBatch();
             lock (_analysisLock)
             {
@@ -294,7 +306,7 @@ public sealed class PipelineRunner
                 SaveState(final, lastOffsets);
             }
             _log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"stage state: {Status.StateSaves} checkpoints, last {Status.LastStateBytes / 1024.0:F0} KiB in {Status.LastStateSaveTime.TotalMilliseconds:F0} ms"));
+                $"stage state: {Status.StateSaves} checkpoints, last {Status.LastStateBytes / 1024.0:F0} KiB in {Status.LastStateSaveTime.TotalMilliseconds:F0} ms ({Status.LastStateHoldTime.TotalMilliseconds:F0} ms holding the analysis)"));
             AddAlerts(final, alerts, aggregates, evidence);
             await output.WriteAsync(final).ConfigureAwait(false);
         }
@@ -327,8 +339,35 @@ public sealed class PipelineRunner
         sb.State[NetworkStateKey] = Network.SaveState();
         sb.State[OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets);
         var took = Stopwatch.GetElapsedTime(started);
-        Status.RecordStateSave(took, sb.State.Values.Sum(v => (long)v.Length));
+        Status.RecordStateSave(took, took, sb.State.Values.Sum(v => (long)v.Length));
         return took;
+    }
+
+    /// <summary>Stage state taken at one instant and encoded: the time the analysis was held, the whole cost, the size.</summary>
+    private sealed record CapturedState(Dictionary<string, byte[]> State, TimeSpan Held, TimeSpan Took, long Bytes);
+
+    /// <summary>
+    /// Takes both stages' state and the offsets it reflects while the caller holds the analysis lock (the signals state
+    /// and the offsets are small and written at once; the network state is copied), and encodes the network state on
+    /// the thread pool. Same bytes as <see cref="SaveState"/> at this moment.
+    /// </summary>
+    private Task<CapturedState> CaptureState(Dictionary<string, long> offsets)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var state = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            [SignalsStateKey] = Signals.SaveState(),
+            [OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets),
+        };
+        var network = Network.CaptureState();
+        var held = Stopwatch.GetElapsedTime(started);
+        return Task.Run(() =>
+        {
+            var encodeStarted = Stopwatch.GetTimestamp();
+            state[NetworkStateKey] = network.Encode();
+            var took = held + Stopwatch.GetElapsedTime(encodeStarted);
+            return new CapturedState(state, held, took, state.Values.Sum(v => (long)v.Length));
+        });
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ public sealed class PipelineStatus
 {
     private long _read, _decoded, _deadLettered, _classified, _flagged, _stored, _alerts, _batchesStored;
     private long _eventTimeTicks;
-    private long _stateSaves, _lastStateSaveTicks, _lastStateBytes;
+    private long _stateSaves, _lastStateSaveTicks, _lastStateHoldTicks, _lastStateBytes;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly LatencyRecorder _latency = new();
 
@@ -28,14 +28,19 @@ public sealed class PipelineStatus
     /// <summary>Wall-clock latency from reading a post to storing its decision, in milliseconds (p50, p99).</summary>
     public (double P50, double P99, long Count) StoreLatency => _latency.Percentiles();
 
-    /// <summary>Stage-state checkpoints taken, and the last one's cost (serialisation time, bytes).</summary>
+    /// <summary>
+    /// Stage-state checkpoints taken, and the last one's cost: serialisation time in all, the part of it the analysis
+    /// waited for (the capture; the rest is encoded on another thread), bytes.
+    /// </summary>
     public long StateSaves => Interlocked.Read(ref _stateSaves);
     public TimeSpan LastStateSaveTime => TimeSpan.FromTicks(Interlocked.Read(ref _lastStateSaveTicks));
+    public TimeSpan LastStateHoldTime => TimeSpan.FromTicks(Interlocked.Read(ref _lastStateHoldTicks));
     public long LastStateBytes => Interlocked.Read(ref _lastStateBytes);
 
-    internal void RecordStateSave(TimeSpan took, long bytes)
+    internal void RecordStateSave(TimeSpan held, TimeSpan took, long bytes)
     {
         Interlocked.Increment(ref _stateSaves);
+        Interlocked.Exchange(ref _lastStateHoldTicks, held.Ticks);
         Interlocked.Exchange(ref _lastStateSaveTicks, took.Ticks);
         Interlocked.Exchange(ref _lastStateBytes, bytes);
     }

@@ -65,6 +65,9 @@ public sealed class AccountStats
     private readonly int[] _slotFlagged = new int[Slots];
     private Dictionary<string, int>? _hashtags;
 
+    /// <summary>This account's position in the account list of the state being written (set by <see cref="AccountGraph"/>'s Write).</summary>
+    internal int SavePosition { get; set; }
+
     internal AccountStats(string account, long firstSeenMs)
     {
         Account = account;

@@ -172,34 +172,73 @@ public sealed class AccountGraph
     /// <summary>Entries in the eviction queues; stale entries are compacted away, so this stays within about twice the bounds.</summary>
     public int EvictionQueueLength => _edgeQueue.Count + _vertexQueue.Count;
 
-    internal void Write(BinaryWriter w)
+    /// <summary>
+    /// Accounts are encoded at capture time (sorted by last activity, then id); edges are copied as values with their
+    /// accounts' positions in that list, and sorted by (last seen, sequence) and encoded later.
+    /// </summary>
+    internal void Capture(StateCapture c)
     {
-        var acc = _accounts.Values.OrderBy(a => a.LastActiveMs).ThenBy(a => a.Account, StringComparer.Ordinal).ToList();
-        w.Write(acc.Count);
-        var position = new Dictionary<AccountStats, int>(acc.Count, ReferenceEqualityComparer.Instance);
-        foreach (var a in acc)
+        // Array sorts on value keys: the same order as LINQ's OrderBy/ThenBy at a fraction of the cost.
+        var acc = new AccountStats[_accounts.Count];
+        _accounts.Values.CopyTo(acc, 0);
+        var accKeys = new AccountKey[acc.Length];
+        for (var i = 0; i < acc.Length; i++) accKeys[i] = new AccountKey(acc[i].LastActiveMs, acc[i].Account);
+        Array.Sort(accKeys, acc);
+        var w = c.Now;
+        w.Write(acc.Length);
+        for (var i = 0; i < acc.Length; i++)
         {
-            position.Add(a, position.Count);
-            a.Write(w);
+            acc[i].SavePosition = i;
+            acc[i].Write(w);
         }
-        var edges = _edges.Values.OrderBy(e => e.LastSeenMs).ThenBy(e => e.Seq).ToList();
-        w.Write(edges.Count);
-        foreach (var e in edges)
+        var edges = new EdgeCopy[_edges.Count];
+        var k = 0;
+        foreach (var e in _edges.Values)
+            edges[k++] = new EdgeCopy(e.LastSeenMs, e.Seq, e.SourceStats.SavePosition, e.TargetStats.SavePosition, e.Kind, e.Weight, e.FirstSeenMs);
+        var evictedVertices = EvictedVertices;
+        var evictedEdges = EvictedEdges;
+        c.Later(w2 => WriteEdges(w2, edges, evictedVertices, evictedEdges));
+    }
+
+    private static void WriteEdges(BinaryWriter w, EdgeCopy[] edges, long evictedVertices, long evictedEdges)
+    {
+        Array.Sort(edges);
+        w.Write(edges.Length);
+        foreach (ref readonly var e in edges.AsSpan())
         {
-            // Endpoints by their position in the account list above (an edge's accounts are always in the graph): a
-            // dense window has ten edges per account, and their two account ids were most of the saved state.
-            w.Write7BitEncodedInt(position[e.SourceStats]);
-            w.Write7BitEncodedInt(position[e.TargetStats]);
+            // Endpoints by their position in the account list (an edge's accounts are always in the graph): a dense
+            // window has ten edges per account, and their two account ids were most of the saved state.
+            w.Write7BitEncodedInt(e.Source);
+            w.Write7BitEncodedInt(e.Target);
             w.Write((byte)e.Kind);
             w.Write(e.Weight);
             w.Write(e.FirstSeenMs);
             w.Write(e.LastSeenMs);
         }
-        w.Write(EvictedVertices);
-        w.Write(EvictedEdges);
+        w.Write(evictedVertices);
+        w.Write(evictedEdges);
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="edgeIds"/> for states before version 4, whose edges named their accounts.</summary>
+    private readonly record struct EdgeCopy(long LastSeenMs, long Seq, int Source, int Target, EdgeKind Kind, double Weight, long FirstSeenMs)
+        : IComparable<EdgeCopy>
+    {
+        public int CompareTo(EdgeCopy other)
+        {
+            var c = LastSeenMs.CompareTo(other.LastSeenMs);
+            return c != 0 ? c : Seq.CompareTo(other.Seq);
+        }
+    }
+
+    private readonly record struct AccountKey(long LastActiveMs, string Account) : IComparable<AccountKey>
+    {
+        public int CompareTo(AccountKey other)
+        {
+            var c = LastActiveMs.CompareTo(other.LastActiveMs);
+            return c != 0 ? c : string.CompareOrdinal(Account, other.Account);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Capture"/> wrote; <paramref name="edgeIds"/> for states before version 4, whose edges named their accounts.</summary>
     internal void Read(BinaryReader r, bool edgeIds)
     {
         var n = r.ReadInt32();
