@@ -75,10 +75,10 @@ public static class Program
         var decodeRef = (decodeBefore.PostsPerSecond + decodeAfter.PostsPerSecond) / 2;
         var decodeCpuRef = (decodeBefore.PostsPerCpuSecond + decodeAfter.PostsPerCpuSecond) / 2;
         Line("");
-        Line("| --store-posts | posts/s (CLI elapsed) | vs decode-only | posts per CPU-s | vs decode-only per CPU-s | p50 read→stored | p99 read→stored | peak working set | WS slope (2nd half) | managed heap slope | alerts | wall s |");
-        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line("| --store-posts | posts/s (CLI elapsed) | vs decode-only | posts per CPU-s | vs decode-only per CPU-s | p50 read→stored | p99 read→stored | p50 read→alert | p99 read→alert | peak working set | WS slope (2nd half) | managed heap slope | alerts | wall s |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
-            Line(Inv($"| {r.Mode} | {r.PostsPerSecond:N0} | {r.PostsPerSecond / decodeRef:P1} | {r.PostsPerCpuSecond:N0} | {r.PostsPerCpuSecond / decodeCpuRef:P1} | {r.P50Ms:F0} ms | {r.P99Ms:F0} ms | {r.Memory.PeakWorkingSetMb:F0} MB | {r.Memory.WorkingSetSlopeMbPer100k:+0.0;-0.0} MB/100k posts | {r.Memory.HeapSlopeMbPer100k:+0.0;-0.0} MB/100k posts | {r.AlertUpdates} | {r.WallSeconds:F1} |"));
+            Line(Inv($"| {r.Mode} | {r.PostsPerSecond:N0} | {r.PostsPerSecond / decodeRef:P1} | {r.PostsPerCpuSecond:N0} | {r.PostsPerCpuSecond / decodeCpuRef:P1} | {r.P50Ms:F0} ms | {r.P99Ms:F0} ms | {r.AlertP50Ms:F0} ms | {r.AlertP99Ms:F0} ms | {r.Memory.PeakWorkingSetMb:F0} MB | {r.Memory.WorkingSetSlopeMbPer100k:+0.0;-0.0} MB/100k posts | {r.Memory.HeapSlopeMbPer100k:+0.0;-0.0} MB/100k posts | {r.AlertUpdates} | {r.WallSeconds:F1} |"));
         Line(Inv($"decode-only reference: {decodeRef:N0} posts/s (mean of before/after)"));
         Line(Inv($"load average at end: {MachineInfo.LoadAverage()}"));
         Line(Inv($"process peak working set (whole harness, includes decode passes): {Environment.WorkingSet / 1e6:F0} MB now, {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB peak"));

@@ -189,4 +189,39 @@ public sealed class ObservabilityTests
             catch (IOException) { }
         }
     }
+
+    [Fact]
+    public async Task Decision_latency_counts_posts_read_with_their_batch_and_alert_latency_is_recorded()
+    {
+        // With --store-posts flagged an alert also stores the unflagged posts it cites, read minutes earlier: counting
+        // them as decision latency made the run's p99 the age of alert evidence. Decisions are the flagged posts here.
+        var dir = TestPaths.NewTempDir("ew-latency");
+        try
+        {
+            await using var store = new SqliteStore(Path.Combine(dir, "ew.db"));
+            await store.InitializeAsync();
+            using var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
+            // The first 20,000 posts of the dense 1M-post day (the end-to-end benchmark's stream): campaigns there cite
+            // unflagged posts within seconds.
+            var file = Path.Combine(dir, "stream.jsonl");
+            using (var f = File.Create(file))
+                EarlyWarning.App.Simulation.Simulator.WriteJsonl(new EarlyWarning.App.Simulation.Simulator("election-day", 1, 1_000_000).Generate().Take(20_000), f);
+            var runner = new PipelineRunner(new PipelineOptions { StorePosts = StorePostsMode.Flagged }, new ReplaySource(file),
+                store, classifier, new Pseudonymizer(new byte[32]), new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()));
+            await runner.RunAsync(CancellationToken.None);
+            Assert.Equal("finished", runner.Status.State);
+            var s = runner.Status;
+            Assert.True(s.Stored > s.Flagged, $"no alert evidence was stored ({s.Stored} stored, {s.Flagged} flagged)");
+            Assert.Equal(s.Flagged, s.StoreLatency.Count);
+            var (a50, a99, alerts) = s.AlertLatency;
+            Assert.InRange(alerts, 1, s.AlertsRaised);
+            Assert.True(a50 > 0 && a99 >= a50, $"alert latency p50 {a50} ms, p99 {a99} ms");
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+        }
+    }
 }

@@ -286,6 +286,7 @@ public sealed class PipelineRunner
                 }
                 foreach (var e in batch.Posts)
                     if (_o.StorePosts == StorePostsMode.All || e.Decision is { IsFlagged: true }) sb.Posts.Add(e);
+                if (alerts.Count > 0 && batch.Posts.Count > 0) sb.AlertsReadTimestamp = OldestRead(batch.Posts);
                 AddAlerts(sb, alerts, aggregates, evidence);
                 sb.DeadLetters.AddRange(batch.DeadLetters);
                 if (batch.Posts.Count > 0) Status.SetEventTime(batch.Posts[^1].Post.CreatedAt);
@@ -408,7 +409,10 @@ public sealed class PipelineRunner
                 foreach (var a in alerts)
                     foreach (var id in a.Evidence.PostIds)
                         if (!have.Contains(id) && evidence.TryGet(id, out var e) && e.Decision is not { IsFlagged: true } && have.Add(id))
+                        {
                             sb.Posts.Add(e);
+                            sb.EvidencePosts++;
+                        }
             }
         }
         sb.Aggregates.AddRange(aggregates);
@@ -418,11 +422,21 @@ public sealed class PipelineRunner
 
     private async Task StoreAsync(ChannelReader<StoreBatch> input)
     {
+        var decided = new List<PostEnvelope>();
+        var alertReads = new List<(long Read, int Alerts)>();
         while (await input.WaitToReadAsync().ConfigureAwait(false))
         {
             // Coalesce whatever is queued into one transaction, up to a size bound.
             var merged = new StoreBatch();
-            while (merged.Posts.Count < _o.StoreBatchPosts && input.TryRead(out var b)) Merge(merged, b);
+            decided.Clear();
+            alertReads.Clear();
+            while (merged.Posts.Count < _o.StoreBatchPosts && input.TryRead(out var b))
+            {
+                // Decision latency is measured on the posts read with each batch, not on evidence stored later.
+                decided.AddRange(b.Posts.Take(b.Posts.Count - b.EvidencePosts));
+                if (b.AlertsReadTimestamp != 0) alertReads.Add((b.AlertsReadTimestamp, b.Alerts.Count));
+                Merge(merged, b);
+            }
             if (merged.IsEmpty) continue;
             await _store.WriteAsync(merged).ConfigureAwait(false);
             if (Reidentification is { Enabled: true } reid) await reid.FlushAsync().ConfigureAwait(false);
@@ -431,10 +445,19 @@ public sealed class PipelineRunner
             // Latency ends at the acknowledgement, not after alert delivery is queued (which may wait on subscribers).
             var now = Stopwatch.GetTimestamp();
             if (Delivery is not null && merged.Alerts.Count > 0) await Delivery.EnqueueAsync(merged.Alerts).ConfigureAwait(false);
-            foreach (var p in merged.Posts) Status.RecordLatency(p.ReadTimestamp, now);
-            Metrics?.RecordStored(merged.Posts, now);
+            foreach (var p in decided) Status.RecordLatency(p.ReadTimestamp, now);
+            foreach (var (read, count) in alertReads)
+                for (var i = 0; i < count; i++) Status.RecordAlertLatency(read, now);
+            Metrics?.RecordStored(decided, now);
             Status.AddStored(merged.Posts.Count);
         }
+    }
+
+    private static long OldestRead(List<PostEnvelope> posts)
+    {
+        var oldest = long.MaxValue;
+        foreach (var p in posts) oldest = Math.Min(oldest, p.ReadTimestamp);
+        return oldest;
     }
 
     private static void Merge(StoreBatch into, StoreBatch from)

@@ -10,6 +10,7 @@ public sealed class PipelineStatus
     private long _stateSaves, _lastStateSaveTicks, _lastStateHoldTicks, _lastStateBytes;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly LatencyRecorder _latency = new();
+    private readonly LatencyRecorder _alertLatency = new();
 
     public long Read => Interlocked.Read(ref _read);
     public long Decoded => Interlocked.Read(ref _decoded);
@@ -27,6 +28,19 @@ public sealed class PipelineStatus
 
     /// <summary>Wall-clock latency from reading a post to storing its decision, in milliseconds (p50, p99).</summary>
     public (double P50, double P99, long Count) StoreLatency => _latency.Percentiles();
+
+    /// <summary>
+    /// Wall-clock latency from reading a post to storing an alert (or alert update) it raised, in milliseconds, measured
+    /// from the oldest post of the batch whose analysis raised it (so an upper bound). Alerts raised by the end-of-stream
+    /// flush are not counted.
+    /// </summary>
+    public (double P50, double P99, long Count) AlertLatency => _alertLatency.Percentiles();
+
+    /// <summary>A mark of the store latencies so far, for <see cref="StoreLatencySince"/>.</summary>
+    public long[] MarkStoreLatency() => _latency.Mark();
+
+    /// <summary>Store latency percentiles of the posts stored after <paramref name="mark"/> (progress lines: the last interval's).</summary>
+    public (double P50, double P99, long Count) StoreLatencySince(long[] mark) => _latency.Since(mark);
 
     /// <summary>
     /// Stage-state checkpoints taken, and the last one's cost: serialisation time in all, the part of it the analysis
@@ -53,6 +67,7 @@ public sealed class PipelineStatus
     internal void AddAlerts(long n) => Interlocked.Add(ref _alerts, n);
     internal void SetEventTime(DateTimeOffset t) => Interlocked.Exchange(ref _eventTimeTicks, t.UtcTicks);
     internal void RecordLatency(long readTimestamp, long now) => _latency.Record(Stopwatch.GetElapsedTime(readTimestamp, now).TotalMilliseconds);
+    internal void RecordAlertLatency(long readTimestamp, long now) => _alertLatency.Record(Stopwatch.GetElapsedTime(readTimestamp, now).TotalMilliseconds);
 }
 
 /// <summary>A fixed-size log-scale latency histogram (0.01 ms .. ~100 s) with percentile read-out.</summary>
@@ -68,18 +83,35 @@ internal sealed class LatencyRecorder
         Interlocked.Increment(ref _count);
     }
 
-    public (double P50, double P99, long Count) Percentiles()
+    public (double P50, double P99, long Count) Percentiles() => Since(null);
+
+    /// <summary>The bucket counts now, to pass to <see cref="Since"/> later.</summary>
+    public long[] Mark()
     {
-        var total = Interlocked.Read(ref _count);
+        var mark = new long[_buckets.Length];
+        for (var i = 0; i < mark.Length; i++) mark[i] = Interlocked.Read(ref _buckets[i]);
+        return mark;
+    }
+
+    /// <summary>Percentiles of the latencies recorded after <paramref name="mark"/> (all of them when null).</summary>
+    public (double P50, double P99, long Count) Since(long[]? mark)
+    {
+        var counts = Mark();
+        long total = 0;
+        for (var i = 0; i < counts.Length; i++)
+        {
+            if (mark is not null) counts[i] -= mark[i];
+            total += counts[i];
+        }
         if (total == 0) return (0, 0, 0);
         return (At(total * 0.50), At(total * 0.99), total);
 
         double At(double rank)
         {
             long seen = 0;
-            for (var i = 0; i < _buckets.Length; i++)
+            for (var i = 0; i < counts.Length; i++)
             {
-                seen += Interlocked.Read(ref _buckets[i]);
+                seen += counts[i];
                 if (seen >= rank) return 0.01 * Math.Pow(1.07, i + 1);
             }
             return double.PositiveInfinity;

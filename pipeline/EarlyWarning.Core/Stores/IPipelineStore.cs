@@ -19,6 +19,16 @@ public sealed class StoreBatch
     /// <summary>Opaque state of stateful stages, stored with the checkpoints it reflects (key → bytes).</summary>
     public Dictionary<string, byte[]> State { get; } = [];
 
+    /// <summary>
+    /// How many posts at the end of <see cref="Posts"/> were read earlier and are stored now as evidence of an alert
+    /// (with <c>--store-posts flagged</c>, unflagged posts an alert cites). Their decisions were made when they were
+    /// read; the latency of storing them belongs to the alert, not to a decision.
+    /// </summary>
+    public int EvidencePosts { get; set; }
+
+    /// <summary>Stopwatch timestamp at which the oldest post of the batch that raised <see cref="Alerts"/> was read (0: none, e.g. the end-of-stream flush).</summary>
+    public long AlertsReadTimestamp { get; set; }
+
     public bool IsEmpty => Posts.Count == 0 && DeadLetters.Count == 0 && Alerts.Count == 0 && Aggregates.Count == 0 && Checkpoints.Count == 0 && State.Count == 0;
 }
 
