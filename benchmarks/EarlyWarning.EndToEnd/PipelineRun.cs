@@ -7,14 +7,14 @@ namespace EarlyWarning.EndToEnd;
 
 /// <summary>What one CLI <c>run</c> over the stream measured.</summary>
 internal sealed record RunResult(string Mode, int ExitCode, long Read, long Stored, long Flagged, long AlertUpdates, double CliSeconds,
-    double WallSeconds, double P50Ms, double P99Ms, MemoryReport Memory, string LastLine, double CpuSeconds = 0, double AlertP50Ms = 0, double AlertP99Ms = 0)
+    double WallSeconds, double P50Ms, double P99Ms, MemoryReport Memory, string LastLine, double CpuSeconds = 0, double AlertP50Ms = 0, double AlertP99Ms = 0, GcReport? Gc = null)
 {
     public double PostsPerSecond => CliSeconds > 0 ? Read / CliSeconds : 0;
     /// <summary>Posts per second of process CPU time (all threads): comparable across machine load, unlike wall-clock rates.</summary>
     public double PostsPerCpuSecond => CpuSeconds > 0 ? Read / CpuSeconds : 0;
 
     public string Describe() => Program.Inv(
-        $"--store-posts {Mode}: exit {ExitCode}, read {Read:N0}, stored {Stored:N0}, flagged {Flagged:N0}, alert updates {AlertUpdates}, {CliSeconds:F1} s (CLI) / {WallSeconds:F1} s (wall incl. model load) → {PostsPerSecond:N0} posts/s; CPU {CpuSeconds:F1} s → {PostsPerCpuSecond:N0} posts per CPU-second; read→stored p50 {P50Ms:F0} ms, p99 {P99Ms:F0} ms; read→alert stored p50 {AlertP50Ms:F0} ms, p99 {AlertP99Ms:F0} ms; {Memory.Describe()}");
+        $"--store-posts {Mode}: exit {ExitCode}, read {Read:N0}, stored {Stored:N0}, flagged {Flagged:N0}, alert updates {AlertUpdates}, {CliSeconds:F1} s (CLI) / {WallSeconds:F1} s (wall incl. model load) → {PostsPerSecond:N0} posts/s; CPU {CpuSeconds:F1} s → {PostsPerCpuSecond:N0} posts per CPU-second; read→stored p50 {P50Ms:F0} ms, p99 {P99Ms:F0} ms; read→alert stored p50 {AlertP50Ms:F0} ms, p99 {AlertP99Ms:F0} ms; {Memory.Describe()}{(Gc is null ? "" : "; " + Gc.Describe(Read, WallSeconds))}");
 }
 
 /// <summary>Runs <c>earlywarning run --source replay:FILE --until-end --no-dashboard</c> in process and samples memory.</summary>
@@ -36,6 +36,7 @@ internal static partial class PipelineRun
         using var sampler = new MemorySampler(TimeSpan.FromMilliseconds(250));
         using var self = Process.GetCurrentProcess();
         var cpu0 = self.TotalProcessorTime;
+        var gc0 = GcReport.Now();
         var sw = Stopwatch.StartNew();
         var exit = await Cli.RunAsync(
             ["run", "--source", "replay:" + file, "--until-end", "--no-dashboard", "--store", "sqlite:" + db, "--store-posts", mode, "--data-dir", dir],
@@ -43,6 +44,7 @@ internal static partial class PipelineRun
         var wall = sw.Elapsed.TotalSeconds;
         self.Refresh();
         var cpu = (self.TotalProcessorTime - cpu0).TotalSeconds;
+        var gc = GcReport.Now().Since(gc0);
         var memory = await sampler.StopAsync().ConfigureAwait(false);
         string text;
         lock (output) text = captured.ToString();
@@ -58,8 +60,22 @@ internal static partial class PipelineRun
         }
         double D(int g) => double.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
         long L(int g) => long.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
-        return new RunResult(mode, exit, L(1), L(2), L(4), L(5), D(6), wall, D(7), D(8), memory.WithRate(L(1) / Math.Max(D(6), 1e-9)), last, cpu, D(9), D(10));
+        return new RunResult(mode, exit, L(1), L(2), L(4), L(5), D(6), wall, D(7), D(8), memory.WithRate(L(1) / Math.Max(D(6), 1e-9)), last, cpu, D(9), D(10), gc);
     }
+}
+
+/// <summary>The garbage collector's share of a run: collections per generation, time the program was paused and bytes allocated.</summary>
+internal sealed record GcReport(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long AllocatedBytes)
+{
+    public static GcReport Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(),
+        GC.GetTotalAllocatedBytes(precise: false));
+
+    public GcReport Since(GcReport before) => new(Gen0 - before.Gen0, Gen1 - before.Gen1, Gen2 - before.Gen2, Paused - before.Paused,
+        AllocatedBytes - before.AllocatedBytes);
+
+    /// <summary>Collection counts include the younger generations' (a gen-2 collection is also counted as gen 0 and 1).</summary>
+    public string Describe(long posts, double wallSeconds) => Program.Inv(
+        $"GC: {Gen0} gen-0, {Gen1} gen-1, {Gen2} gen-2 collections, paused {Paused.TotalSeconds:F1} s ({Paused.TotalSeconds / Math.Max(wallSeconds, 1e-9):P1} of wall), allocated {AllocatedBytes / Math.Max(posts, 1):N0} B/post");
 }
 
 /// <summary>Memory over a run: peak working set and the slope of working set and managed heap against time.</summary>

@@ -171,7 +171,7 @@ internal static class MachineInfo
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-        return Program.Inv($"{Environment.ProcessorCount} logical cores, {cpu}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, GC server={System.Runtime.GCSettings.IsServerGC}");
+        return Program.Inv($"{Environment.ProcessorCount} logical cores, {cpu}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, GC server={System.Runtime.GCSettings.IsServerGC}, latency mode {System.Runtime.GCSettings.LatencyMode}");
     }
 
     public static string LoadAverage()

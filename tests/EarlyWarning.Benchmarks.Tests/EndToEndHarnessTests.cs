@@ -26,6 +26,10 @@ public sealed class EndToEndHarnessTests
             Assert.True(read.Success, "the flagged run did not exit 0");
             // The simulator scales its plan to about the requested volume; every post it wrote must have been read.
             Assert.InRange(long.Parse(read.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture), 2_500, 3_500);
+            // The garbage collector's share is reported per run: a pipeline run allocates, so zero would mean it was not measured.
+            var gc = Regex.Match(text, @"GC: (\d+) gen-0, (\d+) gen-1, (\d+) gen-2 collections, paused [\d.]+ s \([\d.]+ % of wall\), allocated ([\d,]+) B/post");
+            Assert.True(gc.Success, "no GC figures for the flagged run");
+            Assert.True(long.Parse(gc.Groups[4].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture) > 0, "zero bytes allocated per post");
             Assert.Contains("| decode (PostDecoder.TryDecode) |", text, StringComparison.Ordinal);
             Assert.Contains("decode-only reference:", text, StringComparison.Ordinal);
         }
@@ -35,5 +39,18 @@ public sealed class EndToEndHarnessTests
             try { Directory.Delete(dir, recursive: true); }
             catch (IOException) { }
         }
+    }
+
+    [Theory]
+    [InlineData("ServerGarbageCollection")]
+    [InlineData("ConcurrentGarbageCollection")]
+    public void Harness_runs_with_the_garbage_collector_settings_of_the_earlywarning_executable(string setting)
+    {
+        // The harness runs the CLI in its own process, so its figures are the app's only if the GC is configured alike.
+        static string? Read(string project, string name) =>
+            System.Xml.Linq.XDocument.Load(Path.Combine(TestPaths.RepoRoot, project)).Descendants(name).SingleOrDefault()?.Value.Trim();
+        var app = Read("pipeline/EarlyWarning.App/EarlyWarning.App.csproj", setting);
+        Assert.NotNull(app);
+        Assert.Equal(app, Read("benchmarks/EarlyWarning.EndToEnd/EarlyWarning.EndToEnd.csproj", setting));
     }
 }
