@@ -56,6 +56,7 @@ public sealed class NetworkEngine
     private readonly HashSet<string> _partners = new(StringComparer.Ordinal);
     private readonly HashSet<string> _burstAccounts = new(StringComparer.Ordinal);
     private readonly List<string> _burstPosts = [];
+    private readonly List<string> _keys = [];
     private readonly Queue<ContentMatch> _matches = new();
     private AccountGraph _graph;
     private CoShareIndex _coShare;
@@ -126,8 +127,10 @@ public sealed class NetworkEngine
         Parent(post.ReplyTo, author, EdgeKind.Reply, t);
         Parent(post.RepostOf, author, EdgeKind.Repost, t);
         Parent(post.QuoteOf, author, EdgeKind.Quote, t);
-        foreach (var m in post.Mentions)
+        var mentions = post.Mentions;
+        for (var i = 0; i < mentions.Count; i++)
         {
+            var m = mentions[i];
             if (string.IsNullOrEmpty(m)) Stats.Reject("bad_field:mentions");
             else if (m == author) Stats.SelfInteractions++;
             else _graph.AddInteraction(author, m, EdgeKind.Mention, t);
@@ -147,7 +150,7 @@ public sealed class NetworkEngine
                 if (_partners.Add(c.PostA)) _graph.AddInteraction(c.AccountA, author, EdgeKind.CoShare, t);
             }
             _detector.AddPost(new PostRecord(post.Id, author, t, [.. keys], post.Country, post.Region, decision?.Target,
-                decision is not null && decision.Incitement >= 0.5f, post.AuthorFollowers, [.. post.Hashtags.Take(3)]));
+                decision is not null && decision.Incitement >= 0.5f, post.AuthorFollowers, FirstHashtags(post.Hashtags)));
             var burstSize = Math.Max(_o.BurstMinAccounts, _o.MinGroupSize);
             if (family >= 0 && _o.BurstMinAccounts > 0 && _coShare.FamilyPosts(family, burstSize, _burstAccounts, _burstPosts) >= burstSize)
                 _detector.NoteBurst(family, _burstAccounts, _burstPosts, t);
@@ -206,19 +209,33 @@ public sealed class NetworkEngine
         else _graph.AddInteraction(author, parentAuthor, kind, t);
     }
 
+    private static string[] FirstHashtags(IReadOnlyList<string> tags)
+    {
+        var n = Math.Min(tags.Count, 3);
+        if (n == 0) return [];
+        var first = new string[n];
+        for (var i = 0; i < n; i++) first[i] = tags[i];
+        return first;
+    }
+
+    /// <summary>The post's content keys, in <see cref="_keys"/> (reused: read it before the next post).</summary>
     private List<string> ContentKeys(PostEnvelope envelope, string author, long t, out int family)
     {
         family = -1;
         var post = envelope.Post;
-        var keys = new List<string>();
-        foreach (var u in post.Urls)
+        var keys = _keys;
+        keys.Clear();
+        var urls = post.Urls;
+        for (var i = 0; i < urls.Count; i++)
         {
-            var url = u?.Trim();
+            var url = urls[i]?.Trim();
             if (string.IsNullOrEmpty(url)) Stats.Reject("bad_field:urls");
             else AddDistinct(keys, "u:" + url);
         }
-        foreach (var m in post.Media)
+        var media = post.Media;
+        for (var i = 0; i < media.Count; i++)
         {
+            var m = media[i];
             if (m is null) continue;
             if (!string.IsNullOrWhiteSpace(m.Md5)) AddDistinct(keys, "m:" + m.Md5.Trim().ToLowerInvariant());
             if (!string.IsNullOrWhiteSpace(m.Pdq)) AddDistinct(keys, "p:" + m.Pdq.Trim().ToLowerInvariant());

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using QuikGraph;
 
 namespace EarlyWarning.Network.Graph;
@@ -60,9 +61,11 @@ public sealed class AccountEdge : IEdge<string>
 public sealed class AccountStats
 {
     private const int Slots = 12;
-    private readonly long[] _slotStamp = new long[Slots];
-    private readonly int[] _slotPosts = new int[Slots];
-    private readonly int[] _slotFlagged = new int[Slots];
+    // Inline in the record rather than three arrays: one object per account instead of four, which the collector
+    // marks on every full collection while the account is in the window.
+    private SlotValues<long> _slotStamp;
+    private SlotValues<int> _slotPosts;
+    private SlotValues<int> _slotFlagged;
     private Dictionary<string, int>? _hashtags;
 
     /// <summary>This account's position in the account list of the state being written (set by <see cref="AccountGraph"/>'s Write).</summary>
@@ -73,7 +76,7 @@ public sealed class AccountStats
         Account = account;
         FirstSeenMs = firstSeenMs;
         LastActiveMs = firstSeenMs;
-        Array.Fill(_slotStamp, long.MinValue);
+        ((Span<long>)_slotStamp).Fill(long.MinValue);
     }
 
     public string Account { get; }
@@ -101,8 +104,9 @@ public sealed class AccountStats
         }
         _slotPosts[i]++;
         if (flagged) _slotFlagged[i]++;
-        foreach (var h in hashtags)
+        for (var k = 0; k < hashtags.Count; k++)
         {
+            var h = hashtags[k];
             _hashtags ??= new Dictionary<string, int>(StringComparer.Ordinal);
             if (_hashtags.TryGetValue(h, out var c)) _hashtags[h] = c + 1;
             else if (_hashtags.Count < 16) _hashtags[h] = 1;
@@ -173,4 +177,11 @@ public sealed class AccountStats
         }
         return a;
     }
+}
+
+/// <summary>Twelve values stored inline (one per time slot of <see cref="AccountStats"/>).</summary>
+[InlineArray(12)]
+internal struct SlotValues<T>
+{
+    private T _first;
 }
