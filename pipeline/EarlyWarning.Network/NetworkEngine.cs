@@ -114,10 +114,12 @@ public sealed class NetworkEngine
         if (t < _nowMs - _windowMs) Stats.LatePosts++;
         _graph.Expire(_nowMs);
 
-        var author = post.AuthorId;
         var decision = envelope.Decision;
         var flagged = decision?.IsFlagged ?? false;
-        var account = _graph.Touch(author, t);
+        var account = _graph.Touch(post.AuthorId, t);
+        // From here on the account record's id string, not this post's copy of it (the post index, co-share entries
+        // and coordination records keep it for the whole window).
+        var author = account.Account;
         account.Followers = Math.Max(account.Followers, post.AuthorFollowers);
         if (post.Country is not null) account.Country = post.Country;
         if (post.Region is not null) account.Region = post.Region;

@@ -61,7 +61,7 @@ public sealed class AccountGraph
         if (timeMs > a.LastActiveMs)
         {
             a.LastActiveMs = timeMs;
-            _vertexQueue.Enqueue((timeMs, account));
+            _vertexQueue.Enqueue((timeMs, a.Account));
         }
         return a;
     }
@@ -72,6 +72,10 @@ public sealed class AccountGraph
         if (kind == EdgeKind.CoShare && string.CompareOrdinal(source, target) > 0) (source, target) = (target, source);
         var sa = Touch(source, timeMs, enforce: false);
         var ta = Touch(target, timeMs, enforce: false);
+        // The account records' own id strings: each post brings its own copies of the same ids, and an edge that
+        // kept those would keep one string per post alive for the whole window.
+        source = sa.Account;
+        target = ta.Account;
         var key = (source, target, kind);
         if (!_edges.TryGetValue(key, out var e))
         {
