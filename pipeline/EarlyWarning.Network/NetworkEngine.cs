@@ -558,9 +558,12 @@ public sealed class NetworkEngine
         w.Write(_lastDetectMs);
         w.Write(_coShare.NextCluster);
         _graph.Capture(c);
+        // The index as two aligned arrays (post, author; null author = not indexed): cheaper under the lock than a
+        // copy of the dictionary.
         var order = _postOrder.ToArray();
-        var postAuthor = new Dictionary<string, string>(_postAuthor, StringComparer.Ordinal);
-        c.Later(w2 => WritePostIndex(w2, order, postAuthor));
+        var orderAuthors = new string?[order.Length];
+        for (var i = 0; i < order.Length; i++) orderAuthors[i] = _postAuthor.GetValueOrDefault(order[i]);
+        c.Later(w2 => WritePostIndex(w2, order, orderAuthors));
         _detector.Capture(c);
         w = c.Now;
         _coShare.WriteMemory(w, _nowMs);
@@ -571,16 +574,18 @@ public sealed class NetworkEngine
 
     // Each author once: later posts of the same author refer to the first by number (1-based; 0 = a new author
     // follows). Most of the index's 500,000 posts share authors.
-    private static void WritePostIndex(BinaryWriter w, string[] order, Dictionary<string, string> postAuthor)
+    private static void WritePostIndex(BinaryWriter w, string[] order, string?[] orderAuthors)
     {
         var indexed = 0;
-        foreach (var p in order)
-            if (postAuthor.ContainsKey(p)) indexed++;
+        foreach (var a in orderAuthors)
+            if (a is not null) indexed++;
         w.Write(indexed);
         var authors = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var p in order)
+        for (var i = 0; i < order.Length; i++)
         {
-            if (!postAuthor.TryGetValue(p, out var a)) continue;
+            var p = order[i];
+            var a = orderAuthors[i];
+            if (a is null) continue;
             w.Write(p);
             if (authors.TryGetValue(a, out var k)) w.Write7BitEncodedInt(k);
             else
