@@ -89,6 +89,37 @@ public sealed class CoordinationTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void The_same_stream_under_another_pseudonymisation_key_gives_the_same_campaigns(int seed)
+    {
+        // Account ids reach the engine pseudonymised with the deployment's key; another key relabels every account
+        // (and reorders them). Campaigns, their windows and scores must not change with it.
+        static string Relabel(string id) => "q" + Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData("another key"u8, System.Text.Encoding.UTF8.GetBytes(id)))[..20];
+        var original = CampaignGenerator.Generate(seed);
+        var relabelled = CampaignGenerator.Generate(seed);
+        foreach (var e in relabelled.Posts)
+        {
+            e.Post.AuthorId = Relabel(e.Post.AuthorId);
+            e.Post.Mentions = e.Post.Mentions.Select(Relabel).ToArray();
+        }
+        var a = Run(original).Where(s => s.Kind == AlertKinds.CoordinatedCampaign).ToList();
+        var b = Run(relabelled).Where(s => s.Kind == AlertKinds.CoordinatedCampaign).ToList();
+        Assert.NotEmpty(a);
+        Assert.Equal(a.Count, b.Count);
+        for (var i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(a[i].WindowStart, b[i].WindowStart);
+            Assert.Equal(a[i].WindowEnd, b[i].WindowEnd);
+            Assert.Equal(a[i].Score, b[i].Score);
+            Assert.Equal(a[i].Baseline, b[i].Baseline);
+            Assert.Equal(a[i].Scope, b[i].Scope);
+            Assert.Equal(a[i].Evidence.PostIds.Order(StringComparer.Ordinal), b[i].Evidence.PostIds.Order(StringComparer.Ordinal));
+            Assert.Equal(a[i].Evidence.Accounts.Select(Relabel).Order(StringComparer.Ordinal), b[i].Evidence.Accounts.Order(StringComparer.Ordinal));
+        }
+    }
+
     [Fact]
     public void An_organic_stream_without_a_campaign_raises_nothing()
     {

@@ -462,7 +462,9 @@ internal sealed class CoordinationDetector
         var syncedPost = new bool[posts.Count];
         var observed = CountSynchronised(keyLists, times, authors, obsPerAccount, syncedPost);
 
-        var rng = new SplitMix64(_o.Seed ^ Hashing.Stable(group[0]) ^ (ulong)group.Count);
+        // Seeded from the group's first post in stream order, not from an account id: pseudonymised ids change with the
+        // deployment's key, and the same stream must give the same campaigns under any key.
+        var rng = new SplitMix64(_o.Seed ^ Hashing.Stable(posts[0].PostId) ^ (ulong)group.Count);
         var shuffled = (long[])times.Clone();
         var nullPerAccount = new long[group.Count];
         var perRound = new long[_o.ShuffleRounds][];
