@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using EarlyWarning.Core.Alerts;
 using EarlyWarning.Core.Posts;
@@ -560,10 +561,21 @@ public sealed class NetworkEngine
         _graph.Capture(c);
         // The index as two aligned arrays (post, author; null author = not indexed): cheaper under the lock than a
         // copy of the dictionary.
-        var order = _postOrder.ToArray();
-        var orderAuthors = new string?[order.Length];
-        for (var i = 0; i < order.Length; i++) orderAuthors[i] = _postAuthor.GetValueOrDefault(order[i]);
-        c.Later(w2 => WritePostIndex(w2, order, orderAuthors));
+        // Pooled (two 500k-entry arrays at every checkpoint), cleared when returned so no post id outlives its use.
+        var count = _postOrder.Count;
+        var order = ArrayPool<string>.Shared.Rent(count);
+        _postOrder.CopyTo(order, 0);
+        var orderAuthors = ArrayPool<string?>.Shared.Rent(count);
+        for (var i = 0; i < count; i++) orderAuthors[i] = _postAuthor.GetValueOrDefault(order[i]);
+        c.Later(w2 =>
+        {
+            try { WritePostIndex(w2, order.AsSpan(0, count), orderAuthors.AsSpan(0, count)); }
+            finally
+            {
+                ArrayPool<string>.Shared.Return(order, clearArray: true);
+                ArrayPool<string?>.Shared.Return(orderAuthors, clearArray: true);
+            }
+        });
         _detector.Capture(c);
         w = c.Now;
         _coShare.WriteMemory(w, _nowMs);
@@ -574,7 +586,7 @@ public sealed class NetworkEngine
 
     // Each author once: later posts of the same author refer to the first by number (1-based; 0 = a new author
     // follows). Most of the index's 500,000 posts share authors.
-    private static void WritePostIndex(BinaryWriter w, string[] order, string?[] orderAuthors)
+    private static void WritePostIndex(BinaryWriter w, ReadOnlySpan<string> order, ReadOnlySpan<string?> orderAuthors)
     {
         var indexed = 0;
         foreach (var a in orderAuthors)

@@ -307,7 +307,7 @@ public sealed class PipelineRunner
                 SaveState(final, lastOffsets);
             }
             _log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"stage state: {Status.StateSaves} checkpoints, last {Status.LastStateBytes / 1024.0:F0} KiB in {Status.LastStateSaveTime.TotalMilliseconds:F0} ms ({Status.LastStateHoldTime.TotalMilliseconds:F0} ms holding the analysis)"));
+                $"stage state: {Status.StateSaves} checkpoints, last {Status.LastStateBytes / 1024.0:F0} KiB in {Status.LastStateSaveTime.TotalMilliseconds:F0} ms ({Status.LastStateHoldTime.TotalMilliseconds:F0} ms holding the analysis); the analysis held {Status.TotalStateHoldTime.TotalMilliseconds:F0} ms in all, {Status.LongestStateHoldTime.TotalMilliseconds:F0} ms at most"));
             AddAlerts(final, alerts, aggregates, evidence);
             await output.WriteAsync(final).ConfigureAwait(false);
         }

@@ -7,7 +7,7 @@ public sealed class PipelineStatus
 {
     private long _read, _decoded, _deadLettered, _classified, _flagged, _stored, _alerts, _batchesStored;
     private long _eventTimeTicks;
-    private long _stateSaves, _lastStateSaveTicks, _lastStateHoldTicks, _lastStateBytes;
+    private long _stateSaves, _lastStateSaveTicks, _lastStateHoldTicks, _lastStateBytes, _longestStateHoldTicks, _totalStateHoldTicks;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly LatencyRecorder _latency = new();
     private readonly LatencyRecorder _alertLatency = new();
@@ -49,12 +49,23 @@ public sealed class PipelineStatus
     public long StateSaves => Interlocked.Read(ref _stateSaves);
     public TimeSpan LastStateSaveTime => TimeSpan.FromTicks(Interlocked.Read(ref _lastStateSaveTicks));
     public TimeSpan LastStateHoldTime => TimeSpan.FromTicks(Interlocked.Read(ref _lastStateHoldTicks));
+    /// <summary>The longest time any checkpoint held the analysis, and the sum over all (what checkpoints cost the stream).</summary>
+    public TimeSpan LongestStateHoldTime => TimeSpan.FromTicks(Interlocked.Read(ref _longestStateHoldTicks));
+    public TimeSpan TotalStateHoldTime => TimeSpan.FromTicks(Interlocked.Read(ref _totalStateHoldTicks));
     public long LastStateBytes => Interlocked.Read(ref _lastStateBytes);
 
     internal void RecordStateSave(TimeSpan held, TimeSpan took, long bytes)
     {
         Interlocked.Increment(ref _stateSaves);
         Interlocked.Exchange(ref _lastStateHoldTicks, held.Ticks);
+        Interlocked.Add(ref _totalStateHoldTicks, held.Ticks);
+        var longest = Interlocked.Read(ref _longestStateHoldTicks);
+        while (held.Ticks > longest)
+        {
+            var seen = Interlocked.CompareExchange(ref _longestStateHoldTicks, held.Ticks, longest);
+            if (seen == longest) break;
+            longest = seen;
+        }
         Interlocked.Exchange(ref _lastStateSaveTicks, took.Ticks);
         Interlocked.Exchange(ref _lastStateBytes, bytes);
     }

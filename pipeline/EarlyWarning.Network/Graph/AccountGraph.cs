@@ -1,3 +1,4 @@
+using System.Buffers;
 using QuikGraph;
 
 namespace EarlyWarning.Network.Graph;
@@ -195,20 +196,28 @@ public sealed class AccountGraph
             acc[i].SavePosition = i;
             acc[i].Write(w);
         }
-        var edges = new EdgeCopy[_edges.Count];
+        // Up to a million edges (48 MB): a pooled array, so a checkpoint does not allocate (and page in) a fresh
+        // large object each time, which cost a collection in the middle of the capture. Returned once written.
+        var count = _edges.Count;
+        var edges = ArrayPool<EdgeCopy>.Shared.Rent(count);
         var k = 0;
         foreach (var e in _edges.Values)
             edges[k++] = new EdgeCopy(e.LastSeenMs, e.Seq, e.SourceStats.SavePosition, e.TargetStats.SavePosition, e.Kind, e.Weight, e.FirstSeenMs);
         var evictedVertices = EvictedVertices;
         var evictedEdges = EvictedEdges;
-        c.Later(w2 => WriteEdges(w2, edges, evictedVertices, evictedEdges));
+        c.Later(w2 =>
+        {
+            try { WriteEdges(w2, edges.AsSpan(0, count), evictedVertices, evictedEdges); }
+            finally { ArrayPool<EdgeCopy>.Shared.Return(edges); }
+        });
     }
 
-    private static void WriteEdges(BinaryWriter w, EdgeCopy[] edges, long evictedVertices, long evictedEdges)
+    private static void WriteEdges(BinaryWriter w, Span<EdgeCopy> edges, long evictedVertices, long evictedEdges)
     {
-        Array.Sort(edges);
+        // Seq is unique, so the order is total and any sort gives the same one.
+        edges.Sort();
         w.Write(edges.Length);
-        foreach (ref readonly var e in edges.AsSpan())
+        foreach (ref readonly var e in edges)
         {
             // Endpoints by their position in the account list (an edge's accounts are always in the graph): a dense
             // window has ten edges per account, and their two account ids were most of the saved state.

@@ -21,3 +21,20 @@ public sealed class StateCheckpointIntervalTests
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), o.NextStateInterval(TimeSpan.FromMilliseconds(saveMs)));
     }
 }
+
+public sealed class StateHoldTimeTests
+{
+    [Fact]
+    public void The_status_keeps_the_last_the_longest_and_the_total_time_checkpoints_held_the_analysis()
+    {
+        var status = new PipelineStatus();
+        status.RecordStateSave(TimeSpan.FromMilliseconds(120), TimeSpan.FromMilliseconds(900), 1_000);
+        status.RecordStateSave(TimeSpan.FromMilliseconds(480), TimeSpan.FromMilliseconds(1_400), 2_000);
+        status.RecordStateSave(TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(700), 3_000);
+        Assert.Equal(3, status.StateSaves);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), status.LastStateHoldTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(480), status.LongestStateHoldTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(800), status.TotalStateHoldTime);
+        Assert.Equal(3_000, status.LastStateBytes);
+    }
+}
