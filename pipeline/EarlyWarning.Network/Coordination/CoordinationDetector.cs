@@ -1,3 +1,4 @@
+using System.Buffers;
 using EarlyWarning.Core.Alerts;
 using EarlyWarning.Network.CoSharing;
 using EarlyWarning.Network.Internal;
@@ -625,13 +626,15 @@ internal sealed class CoordinationDetector
     internal void Capture(StateCapture c)
     {
         var recent = _recent.ToArray();
-        // Pairs as flat copies: a pair's keys only ever grow, but the copy must not see later ones.
-        var pairKeys = new (string, string)[_pairs.Count];
-        var pairLast = new long[pairKeys.Length];
-        var keyEnd = new int[pairKeys.Length];
+        // Pairs as flat copies: a pair's keys only ever grow, but the copy must not see later ones. Pooled arrays (up
+        // to a million pairs at every checkpoint), returned once written; those holding strings are cleared then.
+        var pairCount = _pairs.Count;
+        var pairKeys = ArrayPool<(string, string)>.Shared.Rent(pairCount);
+        var pairLast = ArrayPool<long>.Shared.Rent(pairCount);
+        var keyEnd = ArrayPool<int>.Shared.Rent(pairCount);
         var keyCount = 0;
         foreach (var p in _pairs.Values) keyCount += p.KeyCount;
-        var keys = new string[keyCount];
+        var keys = ArrayPool<string>.Shared.Rent(keyCount);
         var i = 0;
         keyCount = 0;
         foreach (var (pair, p) in _pairs)
@@ -644,8 +647,18 @@ internal sealed class CoordinationDetector
         }
         c.Later(w =>
         {
-            WriteRecent(w, recent);
-            WritePairs(w, pairKeys, pairLast, keyEnd, keys);
+            try
+            {
+                WriteRecent(w, recent);
+                WritePairs(w, pairKeys.AsSpan(0, pairCount), pairLast, keyEnd, keys);
+            }
+            finally
+            {
+                ArrayPool<(string, string)>.Shared.Return(pairKeys, clearArray: true);
+                ArrayPool<long>.Shared.Return(pairLast);
+                ArrayPool<int>.Shared.Return(keyEnd);
+                ArrayPool<string>.Shared.Return(keys, clearArray: true);
+            }
         });
         WriteCampaigns(c.Now);
     }
@@ -668,12 +681,15 @@ internal sealed class CoordinationDetector
         }
     }
 
-    private static void WritePairs(BinaryWriter w, (string, string)[] pairKeys, long[] pairLast, int[] keyEnd, string[] keys)
+    /// <summary>Pair i of <paramref name="pairKeys"/> has last time pairLast[i] and keys keys[keyEnd[i-1]..keyEnd[i]).</summary>
+    private static void WritePairs(BinaryWriter w, Span<(string, string)> pairKeys, long[] pairLast, int[] keyEnd, string[] keys)
     {
-        // Ordinal order by (first, second) account, sorted on an array (LINQ's OrderBy/ThenBy cost several times more).
-        var order = new int[pairKeys.Length];
+        // Ordinal order by (first, second) account, sorted on an array (LINQ's OrderBy/ThenBy cost several times more);
+        // pairs are distinct, so the order is total and any sort gives the same one.
+        var orderArray = ArrayPool<int>.Shared.Rent(pairKeys.Length);
+        var order = orderArray.AsSpan(0, pairKeys.Length);
         for (var i = 0; i < order.Length; i++) order[i] = i;
-        Array.Sort(pairKeys, order, OrdinalPairComparer.Instance);
+        pairKeys.Sort(order, OrdinalPairComparer.Instance);
         w.Write(order.Length);
         for (var i = 0; i < order.Length; i++)
         {
@@ -686,6 +702,7 @@ internal sealed class CoordinationDetector
             w.Write(keyEnd[at] - from);
             for (var k = from; k < keyEnd[at]; k++) w.Write(keys[k]);
         }
+        ArrayPool<int>.Shared.Return(orderArray);
     }
 
     private void WriteCampaigns(BinaryWriter w)
