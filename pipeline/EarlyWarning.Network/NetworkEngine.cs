@@ -559,9 +559,8 @@ public sealed class NetworkEngine
         w.Write(_lastDetectMs);
         w.Write(_coShare.NextCluster);
         _graph.Capture(c);
-        // The index as two aligned arrays (post, author; null author = not indexed): cheaper under the lock than a
-        // copy of the dictionary.
-        // Pooled (two 500k-entry arrays at every checkpoint), cleared when returned so no post id outlives its use.
+        // The index as two aligned arrays (post, author; null author = not indexed), cheaper under the lock than a copy
+        // of the dictionary; pooled (500k entries at every checkpoint) and cleared when returned.
         var count = _postOrder.Count;
         var order = ArrayPool<string>.Shared.Rent(count);
         _postOrder.CopyTo(order, 0);

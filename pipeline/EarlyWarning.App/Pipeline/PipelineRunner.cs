@@ -332,27 +332,33 @@ public sealed class PipelineRunner
         }
     }
 
-    /// <summary>Both stages' state and the offsets it reflects, into one batch (hence one transaction); returns the time it took.</summary>
-    private TimeSpan SaveState(StoreBatch sb, Dictionary<string, long> offsets)
+    /// <summary>Both stages' state and the offsets it reflects, encoded now into one batch (hence one transaction).</summary>
+    private void SaveState(StoreBatch sb, Dictionary<string, long> offsets)
     {
-        var started = Stopwatch.GetTimestamp();
-        sb.State[SignalsStateKey] = Signals.SaveState();
-        sb.State[NetworkStateKey] = Network.SaveState();
-        sb.State[OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets);
-        var took = Stopwatch.GetElapsedTime(started);
-        Status.RecordStateSave(took, took, sb.State.Values.Sum(v => (long)v.Length));
-        return took;
+        var ready = Capture(offsets).Encode();
+        foreach (var (key, bytes) in ready.State) sb.State[key] = bytes;
+        // Encoded in place: the analysis was held for all of it.
+        Status.RecordStateSave(ready.Took, ready.Took, ready.Bytes);
     }
 
     /// <summary>Stage state taken at one instant and encoded: the time the analysis was held, the whole cost, the size.</summary>
     private sealed record CapturedState(Dictionary<string, byte[]> State, TimeSpan Held, TimeSpan Took, long Bytes);
 
     /// <summary>
-    /// Takes both stages' state and the offsets it reflects while the caller holds the analysis lock (the signals state
-    /// and the offsets are small and written at once; the network state is copied), and encodes the network state on
-    /// the thread pool. Same bytes as <see cref="SaveState"/> at this moment.
+    /// Takes both stages' state and the offsets it reflects while the caller holds the analysis lock, and encodes the
+    /// network state on the thread pool. Same bytes as <see cref="SaveState"/> at this moment.
     /// </summary>
     private Task<CapturedState> CaptureState(Dictionary<string, long> offsets)
+    {
+        var capture = Capture(offsets);
+        return Task.Run(capture.Encode);
+    }
+
+    /// <summary>
+    /// The signals state and the offsets are small and written at once; the network state is copied (see
+    /// <see cref="NetworkEngine.CaptureState"/>) for <see cref="StageCapture.Encode"/>. The caller holds the analysis lock.
+    /// </summary>
+    private StageCapture Capture(Dictionary<string, long> offsets)
     {
         var started = Stopwatch.GetTimestamp();
         var state = new Dictionary<string, byte[]>(StringComparer.Ordinal)
@@ -361,14 +367,18 @@ public sealed class PipelineRunner
             [OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets),
         };
         var network = Network.CaptureState();
-        var held = Stopwatch.GetElapsedTime(started);
-        return Task.Run(() =>
+        return new StageCapture(state, network, Stopwatch.GetElapsedTime(started));
+    }
+
+    private sealed record StageCapture(Dictionary<string, byte[]> State, StateCapture Network, TimeSpan Held)
+    {
+        public CapturedState Encode()
         {
-            var encodeStarted = Stopwatch.GetTimestamp();
-            state[NetworkStateKey] = network.Encode();
-            var took = held + Stopwatch.GetElapsedTime(encodeStarted);
-            return new CapturedState(state, held, took, state.Values.Sum(v => (long)v.Length));
-        });
+            var started = Stopwatch.GetTimestamp();
+            State[NetworkStateKey] = Network.Encode();
+            var took = Held + Stopwatch.GetElapsedTime(started);
+            return new CapturedState(State, Held, took, State.Values.Sum(v => (long)v.Length));
+        }
     }
 
     /// <summary>
