@@ -50,6 +50,64 @@ public class OnnxTests
     }
 
     [Fact]
+    public void Pre_featurised_rows_give_the_probabilities_of_the_text_path_in_input_order()
+    {
+        var (dir, model) = TestModels.RandomModelDir(13);
+        using var onnx = OnnxClassifier.Load(dir);
+        // Lengths spread widely and shuffled, more rows than one batch and not a multiple of a Run: the rows are
+        // reordered by length inside, so a wrong mapping back would swap whole rows.
+        var rng = new Random(4);
+        var texts = Enumerable.Range(0, OnnxClassifier.MaxBatch + OnnxClassifier.RunRows / 2 + 3)
+            .Select(i => i % 17 == 0 ? "" : string.Join(' ', Enumerable.Range(0, rng.Next(1, 60)).Select(w => Texts[(i + w) % Texts.Length].Split(' ')[0] + w)))
+            .ToList();
+        var stride = onnx.Hasher.Options.MaxFeatures;
+        var idx = new int[texts.Count * stride];
+        var val = new float[texts.Count * stride];
+        var counts = new int[texts.Count];
+        for (var i = 0; i < texts.Count; i++) counts[i] = onnx.Hasher.Featurize(texts[i], idx.AsSpan(i * stride, stride), val.AsSpan(i * stride, stride));
+        Assert.True(counts.Max() > 4 * counts.Where(c => c > 0).Min(), "the rows should differ widely in length");
+
+        var fromFeatures = new float[texts.Count * 3];
+        onnx.PredictFeatures(idx, val, counts, stride, fromFeatures);
+        var fromText = new float[texts.Count * 3];
+        onnx.Predict(texts, fromText);
+        Span<float> expected = stackalloc float[3];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            model.Probabilities(idx.AsSpan(i * stride, counts[i]), val.AsSpan(i * stride, counts[i]), expected);
+            for (var c = 0; c < 3; c++)
+            {
+                Assert.InRange(fromFeatures[i * 3 + c], expected[c] - 1e-5f, expected[c] + 1e-5f);
+                Assert.Equal(fromText[i * 3 + c], fromFeatures[i * 3 + c], 6);
+            }
+        }
+    }
+
+    [Fact]
+    public void Pre_featurised_rows_longer_than_their_stride_are_refused()
+    {
+        var (dir, _) = TestModels.RandomModelDir(17);
+        using var onnx = OnnxClassifier.Load(dir);
+        var probs = new float[6];
+        var e = Assert.Throws<ArgumentException>(() => onnx.PredictFeatures(new int[30], new float[30], [3, 11], 10, probs));
+        Assert.Contains("row 1 has 11 features", e.Message);
+        Assert.Throws<ArgumentException>(() => onnx.PredictFeatures(new int[15], new float[15], [3, 9], 10, probs));
+        Assert.Throws<ArgumentException>(() => onnx.PredictFeatures(new int[20], new float[20], [3, 9], 10, new float[5]));
+    }
+
+    [Fact]
+    public void A_disposed_classifier_refuses_to_predict_instead_of_touching_freed_native_memory()
+    {
+        var (dir, _) = TestModels.RandomModelDir(19);
+        var onnx = OnnxClassifier.Load(dir);
+        var probs = new float[Texts.Length * 3];
+        onnx.Predict(Texts, probs);
+        onnx.Dispose();
+        onnx.Dispose(); // twice is harmless
+        Assert.Throws<ObjectDisposedException>(() => onnx.Predict(Texts, probs));
+    }
+
+    [Fact]
     public void Concurrent_predictions_are_consistent()
     {
         var (dir, _) = TestModels.RandomModelDir(11);

@@ -25,6 +25,9 @@ public class ClassifyBenchmarks
     private float[] _probs = [];
     private int[] _idx = [];
     private float[] _val = [];
+    private int[] _allIdx = [];
+    private float[] _allVal = [];
+    private int[] _allCounts = [];
 
     [GlobalSetup]
     public void Setup()
@@ -42,6 +45,13 @@ public class ClassifyBenchmarks
         _probs = new float[_texts.Count * _model.Classes];
         _idx = new int[_model.Hasher.Options.MaxFeatures];
         _val = new float[_model.Hasher.Options.MaxFeatures];
+        var width = _model.Hasher.Options.MaxFeatures;
+        _allIdx = new int[_texts.Count * width];
+        _allVal = new float[_texts.Count * width];
+        _allCounts = new int[_texts.Count];
+        for (var i = 0; i < _texts.Count; i++)
+            _allCounts[i] = _model.Hasher.Featurize(_texts[i], _allIdx.AsSpan(i * width, width), _allVal.AsSpan(i * width, width));
+        Console.WriteLine($"// features per post: mean {_allCounts.Average():F1}, max {_allCounts.Max()}; rows per ONNX Run {OnnxClassifier.RunRows}");
         Console.WriteLine($"// {_texts.Count} texts, mean {_texts.Average(t => t.Length):F0} chars; model {_model.Manifest.Id}, dimension {_weights.Dimension}");
     }
 
@@ -67,6 +77,20 @@ public class ClassifyBenchmarks
     public float OnnxPredict()
     {
         _model.Predict(_texts, _probs);
+        return _probs[0];
+    }
+
+    [Benchmark(OperationsPerInvoke = Posts, Description = "OnnxClassifier.PredictFeatures: ONNX inference only, pre-featurised, batches of 256")]
+    public float OnnxInferenceOnly()
+    {
+        var width = _model.Hasher.Options.MaxFeatures;
+        var c = _model.Classes;
+        for (var start = 0; start < _allCounts.Length; start += OnnxClassifier.MaxBatch)
+        {
+            var n = Math.Min(OnnxClassifier.MaxBatch, _allCounts.Length - start);
+            _model.PredictFeatures(_allIdx.AsSpan(start * width, n * width), _allVal.AsSpan(start * width, n * width),
+                _allCounts.AsSpan(start, n), width, _probs.AsSpan(start * c, n * c));
+        }
         return _probs[0];
     }
 

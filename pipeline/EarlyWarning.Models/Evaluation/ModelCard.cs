@@ -21,12 +21,12 @@ public static class ModelCard
         if (m.Kind == TrainerOptions.EmbeddingBagKind)
         {
             sb.AppendLine(ci, $"fastText-style embedding bag over {ngrams}: one embedding per hashed n-gram, weighted sum, linear layer, softmax;");
-            sb.AppendLine("trained by this project's own SGD trainer (linearly decaying learning rate) and written to ONNX by its own writer (Gather → Mul → ReduceSum → MatMul → Add → Softmax, opset 13).");
+            sb.AppendLine("trained by this project's own SGD trainer (linearly decaying learning rate) and written to ONNX by its own writer (Gather → MatMul with the values → MatMul → Add → Softmax, opset 13).");
         }
         else
         {
             sb.AppendLine(ci, $"Multinomial logistic regression over {ngrams}, trained by this project's own");
-            sb.AppendLine("AdaGrad trainer and written to ONNX by its own writer (Gather → Mul → ReduceSum → Add → Softmax, opset 13).");
+            sb.AppendLine("AdaGrad trainer and written to ONNX by its own writer (Gather → MatMul with the values → Add → Softmax, opset 13).");
         }
         var biases = string.Join(", ", m.ClassBias.Select(kv => kv.Key + " " + kv.Value.ToString("0.00", ci)));
         sb.AppendLine(ci, $"Labels: {string.Join(", ", m.Labels)}. Decision rule: `{m.DecisionRule}` with class biases {biases} chosen on the validation split only.");

@@ -19,20 +19,18 @@ public sealed class OnnxClassifier : IDisposable
     public const int MaxBatch = 256;
 
     private readonly InferenceSession _session;
-    private readonly string[] _inputNames = [OnnxLinearModelWriter.IndicesInput, OnnxLinearModelWriter.ValuesInput];
-    private readonly string[] _outputNames = [OnnxLinearModelWriter.ProbabilitiesOutput];
     private readonly float[] _bias;
     private readonly TokenizedInput? _tokenized;
+    private readonly RunOptions _runOptions = new();
+    /// <summary>Run buffers not in use; one exists per concurrent <see cref="PredictFeatures"/> call at most.</summary>
+    private readonly Stack<RunBuffers> _idleRunBuffers = new();
+    private readonly List<RunBuffers> _allRunBuffers = [];
+    private bool _disposed;
 
     private OnnxClassifier(InferenceSession session, ModelManifest manifest, FeatureHasher hasher, LinearModel? weights, TokenizedInput? tokenized = null)
     {
         _session = session;
         _tokenized = tokenized;
-        if (tokenized is not null)
-        {
-            _inputNames = tokenized.InputNames;
-            _outputNames = [tokenized.OutputName];
-        }
         Manifest = manifest;
         Hasher = hasher;
         Weights = weights;
@@ -139,51 +137,176 @@ public sealed class OnnxClassifier : IDisposable
         var idx = ArrayPool<int>.Shared.Rent(n * width);
         var val = ArrayPool<float>.Shared.Rent(n * width);
         var counts = ArrayPool<int>.Shared.Rent(n);
-        var probs = ArrayPool<float>.Shared.Rent(n * Classes);
         try
         {
-            var k = 1;
             for (var r = 0; r < n; r++)
             {
                 var text = texts[start + r] ?? "";
                 counts[r] = normalized
                     ? Hasher.FeaturizeNormalized(text, idx.AsSpan(r * width, width), val.AsSpan(r * width, width))
                     : Hasher.Featurize(text, idx.AsSpan(r * width, width), val.AsSpan(r * width, width));
-                k = Math.Max(k, counts[r]);
             }
-            // Compact rows from stride `width` to stride `k` in place (k <= width, so moving forward is safe), zero-padding.
-            for (var r = 0; r < n; r++)
-            {
-                var c = counts[r];
-                if (k != width)
-                {
-                    idx.AsSpan(r * width, c).CopyTo(idx.AsSpan(r * k, c));
-                    val.AsSpan(r * width, c).CopyTo(val.AsSpan(r * k, c));
-                }
-                idx.AsSpan(r * k + c, k - c).Clear();
-                val.AsSpan(r * k + c, k - c).Clear();
-            }
-            var shape = new long[] { n, k };
-            using var idxValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, idx.AsMemory(0, n * k), shape);
-            using var valValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, val.AsMemory(0, n * k), shape);
-            using var outValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, probs.AsMemory(0, n * Classes), [n, Classes]);
-            using var runOptions = new RunOptions();
-            _session.Run(runOptions, _inputNames, [idxValue, valValue], _outputNames, [outValue]);
-            probs.AsSpan(0, n * Classes).CopyTo(output);
+            PredictFeatures(idx.AsSpan(0, n * width), val.AsSpan(0, n * width), counts.AsSpan(0, n), width, output);
         }
         finally
         {
             ArrayPool<int>.Shared.Return(idx);
             ArrayPool<float>.Shared.Return(val);
             ArrayPool<int>.Shared.Return(counts);
-            ArrayPool<float>.Shared.Return(probs);
         }
+    }
+
+    /// <summary>Rows per ONNX Run once a batch is ordered by feature count (see <see cref="PredictFeatures"/>).</summary>
+    public const int RunRows = 64;
+
+    /// <summary>Feature columns of a Run are rounded up to a multiple of this, so a thread meets few input shapes.</summary>
+    private const int WidthStep = 16;
+
+    /// <summary>
+    /// Runs the model over rows that are already featurised: row <c>r</c>'s feature indices and values are the first
+    /// <c>counts[r]</c> entries at <c>r * stride</c> of <paramref name="indices"/> and <paramref name="values"/> (what
+    /// <see cref="FeatureHasher.Featurize"/> writes). Writes <c>counts.Length × Classes</c> probabilities, row-major, in
+    /// row order. The ONNX input is [rows, K], zero-padded, so the rows are taken longest first, <see cref="RunRows"/>
+    /// per Run, and each Run is only as wide as its own longest row (rounded up to <see cref="WidthStep"/>) rather
+    /// than the longest post of the whole batch. Padding adds index 0 with value 0, which leaves every sum unchanged;
+    /// a short last Run is padded with empty rows whose output is ignored. The tensors of each width are created once
+    /// per thread over pinned buffers and bound to the session, so a steady stream allocates nothing.
+    /// </summary>
+    public void PredictFeatures(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, ReadOnlySpan<int> counts, int stride, Span<float> probabilities)
+    {
+        if (_tokenized is not null) throw new InvalidOperationException("a token-id model takes text, not hashed features; call Predict");
+        var n = counts.Length;
+        if (probabilities.Length < n * Classes) throw new ArgumentException("probabilities span too small", nameof(probabilities));
+        if (n == 0) return;
+        if (stride <= 0 || indices.Length < (n - 1) * stride + counts[n - 1] || values.Length < indices.Length)
+            throw new ArgumentException("indices/values are shorter than counts and stride say", nameof(indices));
+        var order = ArrayPool<int>.Shared.Rent(n);
+        var negCounts = ArrayPool<int>.Shared.Rent(n);
+        RunBuffers? buffers = null;
+        try
+        {
+            for (var r = 0; r < n; r++)
+            {
+                var c = counts[r];
+                if ((uint)c > (uint)stride) throw new ArgumentException($"row {r} has {c} features, more than the stride {stride}", nameof(counts));
+                order[r] = r;
+                negCounts[r] = -c;
+            }
+            negCounts.AsSpan(0, n).Sort(order.AsSpan(0, n)); // longest rows first
+            buffers = RentRunBuffers();
+            for (var first = 0; first < n; first += RunRows)
+            {
+                var rows = Math.Min(RunRows, n - first);
+                var k = Math.Max(WidthStep, (-negCounts[first] + WidthStep - 1) / WidthStep * WidthStep);
+                var binding = buffers.For(k);
+                for (var j = 0; j < RunRows; j++)
+                {
+                    var c = j < rows ? -negCounts[first + j] : 0;
+                    if (c > 0)
+                    {
+                        var r = order[first + j];
+                        indices.Slice(r * stride, c).CopyTo(buffers.Indices.AsSpan(j * k, c));
+                        values.Slice(r * stride, c).CopyTo(buffers.Values.AsSpan(j * k, c));
+                    }
+                    buffers.Indices.AsSpan(j * k + c, k - c).Clear();
+                    buffers.Values.AsSpan(j * k + c, k - c).Clear();
+                }
+                _session.RunWithBinding(_runOptions, binding);
+                for (var j = 0; j < rows; j++)
+                    buffers.Probabilities.AsSpan(j * Classes, Classes).CopyTo(probabilities.Slice(order[first + j] * Classes, Classes));
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(order);
+            ArrayPool<int>.Shared.Return(negCounts);
+            if (buffers is not null) lock (_idleRunBuffers) _idleRunBuffers.Push(buffers);
+        }
+    }
+
+    private RunBuffers RentRunBuffers()
+    {
+        lock (_idleRunBuffers)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_idleRunBuffers.TryPop(out var idle)) return idle;
+            var created = new RunBuffers(_session, Classes);
+            _allRunBuffers.Add(created);
+            return created;
+        }
+    }
+
+    /// <summary>
+    /// Pinned input/output buffers for <see cref="RunRows"/> rows of one session, and per Run width the tensors over
+    /// them bound to the session's inputs and output (an <see cref="OrtIoBinding"/>): running a bound session allocates
+    /// nothing, where <c>Run</c> with names and values builds handle arrays each call. Used by one call at a time
+    /// (rented from the classifier), so there are as many as there were concurrent callers, not threads.
+    /// </summary>
+    private sealed class RunBuffers(InferenceSession session, int classes) : IDisposable
+    {
+        private readonly Dictionary<int, (OrtIoBinding Binding, OrtValue[] Tensors)> _byWidth = [];
+
+        public int[] Indices { get; private set; } = [];
+        public float[] Values { get; private set; } = [];
+        public float[] Probabilities { get; } = GC.AllocateArray<float>(RunRows * classes, pinned: true);
+
+        /// <summary>The binding of a Run <paramref name="width"/> columns wide, created on first use.</summary>
+        public OrtIoBinding For(int width)
+        {
+            if (RunRows * width > Indices.Length)
+            {
+                // Wider than any Run so far: new pinned buffers (at least doubling, so this happens a few times at
+                // most), and every tensor over the old ones goes.
+                DisposeBindings();
+                var columns = Math.Max(width, 2 * Indices.Length / RunRows);
+                Indices = GC.AllocateArray<int>(RunRows * columns, pinned: true);
+                Values = GC.AllocateArray<float>(RunRows * columns, pinned: true);
+            }
+            if (_byWidth.TryGetValue(width, out var run)) return run.Binding;
+            long[] shape = [RunRows, width];
+            OrtValue[] tensors =
+            [
+                OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Indices.AsMemory(0, RunRows * width), shape),
+                OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Values.AsMemory(0, RunRows * width), shape),
+                OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Probabilities.AsMemory(), [RunRows, classes]),
+            ];
+            var binding = session.CreateIoBinding();
+            binding.BindInput(OnnxLinearModelWriter.IndicesInput, tensors[0]);
+            binding.BindInput(OnnxLinearModelWriter.ValuesInput, tensors[1]);
+            binding.BindOutput(OnnxLinearModelWriter.ProbabilitiesOutput, tensors[2]);
+            _byWidth[width] = (binding, tensors);
+            return binding;
+        }
+
+        private void DisposeBindings()
+        {
+            foreach (var (binding, tensors) in _byWidth.Values)
+            {
+                binding.Dispose();
+                foreach (var t in tensors) t.Dispose();
+            }
+            _byWidth.Clear();
+        }
+
+        public void Dispose() => DisposeBindings();
     }
 
     /// <summary>Applies the manifest's decision rule to one row of probabilities; returns the class index.</summary>
     public int Decide(ReadOnlySpan<float> probabilities) => DecisionRule.Decide(probabilities, _bias);
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        lock (_idleRunBuffers)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var b in _allRunBuffers) b.Dispose();
+            _allRunBuffers.Clear();
+            _idleRunBuffers.Clear();
+        }
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
 }
 
 /// <summary>The decision rule shared by training (bias selection) and serving: argmax of ln p + bias.</summary>
