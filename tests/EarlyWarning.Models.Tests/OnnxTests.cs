@@ -67,6 +67,8 @@ public class OnnxTests
         for (var i = 0; i < texts.Count; i++) counts[i] = onnx.Hasher.Featurize(texts[i], idx.AsSpan(i * stride, stride), val.AsSpan(i * stride, stride));
         Assert.True(counts.Max() > 4 * counts.Where(c => c > 0).Min(), "the rows should differ widely in length");
 
+        // A one-word post first: its Run is narrow, so the wide rows below must grow the buffers bound before.
+        onnx.Predict(["a"], new float[3]);
         var fromFeatures = new float[texts.Count * 3];
         onnx.PredictFeatures(idx, val, counts, stride, fromFeatures);
         var fromText = new float[texts.Count * 3];
