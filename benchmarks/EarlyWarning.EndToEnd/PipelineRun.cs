@@ -36,6 +36,7 @@ internal static partial class PipelineRun
         using var sampler = new MemorySampler(TimeSpan.FromMilliseconds(250));
         using var self = Process.GetCurrentProcess();
         var cpu0 = self.TotalProcessorTime;
+        using var reasons = new GcReasons();
         var gc0 = GcReport.Now();
         var sw = Stopwatch.StartNew();
         var exit = await Cli.RunAsync(
@@ -44,7 +45,8 @@ internal static partial class PipelineRun
         var wall = sw.Elapsed.TotalSeconds;
         self.Refresh();
         var cpu = (self.TotalProcessorTime - cpu0).TotalSeconds;
-        var gc = GcReport.Now().Since(gc0);
+        reasons.Stop();
+        var gc = GcReport.Now().Since(gc0) with { Reasons = reasons.Describe() };
         var memory = await sampler.StopAsync().ConfigureAwait(false);
         string text;
         lock (output) text = captured.ToString();
@@ -67,6 +69,9 @@ internal static partial class PipelineRun
 /// <summary>The garbage collector's share of a run: collections per generation, time the program was paused and bytes allocated.</summary>
 internal sealed record GcReport(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long AllocatedBytes)
 {
+    /// <summary>Why the collections ran, by generation (<see cref="GcReasons"/>); null when not listened for.</summary>
+    public string? Reasons { get; init; }
+
     public static GcReport Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(),
         GC.GetTotalAllocatedBytes(precise: false));
 
@@ -75,7 +80,7 @@ internal sealed record GcReport(int Gen0, int Gen1, int Gen2, TimeSpan Paused, l
 
     /// <summary>Collection counts include the younger generations' (a gen-2 collection is also counted as gen 0 and 1).</summary>
     public string Describe(long posts, double wallSeconds) => Program.Inv(
-        $"GC: {Gen0} gen-0, {Gen1} gen-1, {Gen2} gen-2 collections, paused {Paused.TotalSeconds:F1} s ({Paused.TotalSeconds / Math.Max(wallSeconds, 1e-9):P1} of wall), allocated {AllocatedBytes / Math.Max(posts, 1):N0} B/post");
+        $"GC: {Gen0} gen-0, {Gen1} gen-1, {Gen2} gen-2 collections, paused {Paused.TotalSeconds:F1} s ({Paused.TotalSeconds / Math.Max(wallSeconds, 1e-9):P1} of wall), allocated {AllocatedBytes / Math.Max(posts, 1):N0} B/post{(Reasons is null ? "" : " (" + Reasons + ")")}");
 }
 
 /// <summary>Memory over a run: peak working set and the slope of working set and managed heap against time.</summary>

@@ -1,0 +1,79 @@
+using System.Diagnostics.Tracing;
+
+namespace EarlyWarning.EndToEnd;
+
+/// <summary>
+/// Counts garbage collections by generation and by the runtime's reason, from the runtime's own GCStart events
+/// (provider <c>Microsoft-Windows-DotNETRuntime</c>, GC keyword 0x1): why the collector chose to run, which the
+/// collection counts alone do not say. At verbose level the same keyword also gives GCAllocationTick events (one per
+/// ~100 KB allocated, with the type that crossed the mark): the large-object ticks, by type, say what fills the
+/// large-object heap, whose budget starts full collections.
+/// </summary>
+internal sealed class GcReasons : EventListener
+{
+    private const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
+    private const EventKeywords GcKeyword = (EventKeywords)0x1;
+    private readonly Dictionary<(int Generation, string Reason), int> _counts = [];
+    private readonly Dictionary<string, long> _largeBytes = [];
+    private bool _listening = true;
+
+    // The reason codes of the runtime's GCStart event (gcinterface.h, gc_reason).
+    private static readonly string[] Names =
+    [
+        "small-object allocation", "induced", "low memory", "empty", "large-object allocation", "out of space (SOH)",
+        "out of space (LOH)", "induced, not forced", "internal tuning", "induced low memory", "induced compacting",
+        "low memory (host)", "provisional-mode full", "low memory (host, blocking)", "BGC tuning (SOH)", "BGC tuning (LOH)",
+        "BGC stepping", "induced aggressive",
+    ];
+
+    protected override void OnEventSourceCreated(EventSource source)
+    {
+        if (source.Name == RuntimeProvider) EnableEvents(source, EventLevel.Verbose, GcKeyword);
+    }
+
+    protected override void OnEventWritten(EventWrittenEventArgs e)
+    {
+        if (!_listening || e.EventName is null || e.Payload is null) return;
+        if (e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal))
+        {
+            // AllocationKind 1 = large object heap; AllocationAmount64 = bytes since the last tick of this kind.
+            if (PayloadInt(e, "AllocationKind") != 1) return;
+            var i = e.PayloadNames?.IndexOf("AllocationAmount64") ?? -1;
+            var bytes = i < 0 || e.Payload[i] is not { } a ? 0L : Convert.ToInt64(a, System.Globalization.CultureInfo.InvariantCulture);
+            var t = e.PayloadNames?.IndexOf("TypeName") ?? -1;
+            var type = t < 0 ? "?" : e.Payload[t] as string ?? "?";
+            lock (_counts) _largeBytes[type] = _largeBytes.GetValueOrDefault(type) + bytes;
+            return;
+        }
+        if (!e.EventName.StartsWith("GCStart", StringComparison.Ordinal)) return;
+        var depth = PayloadInt(e, "Depth");
+        var reason = PayloadInt(e, "Reason");
+        if (depth < 0 || reason < 0) return;
+        var name = reason < Names.Length ? Names[reason] : "reason " + reason;
+        lock (_counts) _counts[(depth, name)] = _counts.GetValueOrDefault((depth, name)) + 1;
+    }
+
+    private static int PayloadInt(EventWrittenEventArgs e, string name)
+    {
+        var i = e.PayloadNames?.IndexOf(name) ?? -1;
+        return i < 0 || e.Payload![i] is not { } v ? -1 : Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Stops counting (events still arriving afterwards are ignored).</summary>
+    public void Stop() => _listening = false;
+
+    /// <summary>Counts per generation and reason, e.g. <c>gen 2: 30 large-object allocation, 4 small-object allocation</c>.</summary>
+    public string Describe()
+    {
+        lock (_counts)
+        {
+            if (_counts.Count == 0) return "no GCStart events seen";
+            var reasons = string.Join("; ", _counts.GroupBy(kv => kv.Key.Generation).OrderBy(g => g.Key).Select(g =>
+                $"gen {g.Key}: " + string.Join(", ", g.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Value} {kv.Key.Reason}"))));
+            if (_largeBytes.Count == 0) return reasons;
+            var total = _largeBytes.Values.Sum();
+            return reasons + Program.Inv($"; large-object heap allocations {total / 1e6:N0} MB: ") + string.Join(", ", _largeBytes
+                .OrderByDescending(kv => kv.Value).Take(6).Select(kv => Program.Inv($"{kv.Key} {kv.Value / 1e6:N0} MB")));
+        }
+    }
+}
