@@ -129,6 +129,8 @@ internal sealed class CoordinationDetector
     }
 
     public int PairCount => _pairs.Count;
+    /// <summary>The account pairs tracked now (tests).</summary>
+    internal IEnumerable<(string, string)> PairKeys => _pairs.Keys;
     public int RecentCount => _recent.Count;
     public IReadOnlyList<Campaign> Campaigns => _campaigns;
     public long GroupsTested { get; private set; }
@@ -334,11 +336,48 @@ internal sealed class CoordinationDetector
             if (_pairs.TryGetValue(k, out var p) && p.LastMs < cutoff) RemovePair(k);
         }
         if (_pairs.Count <= _o.MaxPairs) return;
-        // Over the bound: keep the most recently active pairs.
-        var excess = _pairs.OrderBy(kv => kv.Value.LastMs).ThenBy(kv => kv.Key.Item1, StringComparer.Ordinal)
-            .ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).Take(_pairs.Count - _o.MaxPairs).Select(kv => kv.Key).ToList();
-        foreach (var k in excess) RemovePair(k);
+        RemoveLeastRecentPairs(_pairs.Count - _o.MaxPairs);
         RebuildExpiry();
+    }
+
+    /// <summary>
+    /// Over the bound: removes the <paramref name="excess"/> pairs first in (last active time, first account, second
+    /// account) order, keeping the most recently active. The times are sorted alone to find the last removed time T;
+    /// every pair before T goes, and of the pairs at exactly T the first in ordinal account order. The same pairs as
+    /// sorting them all by the three keys, without ordering up to a million string pairs (or the key arrays LINQ's
+    /// OrderBy/ThenBy built on the large-object heap each time, which started full collections). Pooled arrays.
+    /// </summary>
+    private void RemoveLeastRecentPairs(int excess)
+    {
+        var n = _pairs.Count;
+        var timesArray = ArrayPool<long>.Shared.Rent(n);
+        var keysArray = ArrayPool<(string, string)>.Shared.Rent(n);
+        try
+        {
+            var times = timesArray.AsSpan(0, n);
+            var i = 0;
+            foreach (var p in _pairs.Values) times[i++] = p.LastMs;
+            times.Sort();
+            var last = times[excess - 1];
+            var before = times[..excess].IndexOf(last); // pairs strictly before the last removed time (sorted: the first index at it)
+            var removed = 0;
+            var tied = 0;
+            foreach (var (k, p) in _pairs)
+            {
+                if (p.LastMs < last) keysArray[removed++] = k;
+                else if (p.LastMs == last) keysArray[n - 1 - tied++] = k; // ties collected from the end
+            }
+            var ties = keysArray.AsSpan(n - tied, tied);
+            ties.Sort(OrdinalPairComparer.Instance);
+            var fromTies = excess - before;
+            foreach (var k in keysArray.AsSpan(0, removed)) RemovePair(k);
+            foreach (var k in ties[..fromTies]) RemovePair(k);
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(timesArray);
+            ArrayPool<(string, string)>.Shared.Return(keysArray, clearArray: true);
+        }
     }
 
     /// <summary>Components of the k-core of the repeated-co-share graph, each sorted, in a deterministic order.</summary>
@@ -346,62 +385,79 @@ internal sealed class CoordinationDetector
     {
         var groups = new List<List<string>>();
         if (_strong.Count == 0) return groups;
-        // Vertices numbered in ordinal order of their account id; adjacency as int lists (pairs are unique).
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        // Rebuilt at most once per detection over up to hundreds of thousands of strong pairs: the working arrays are
+        // kept between calls (fresh ones of this size were large objects each time, and started full collections).
+        var w = _groupWork;
+        // Vertices numbered in insertion order; only the surviving components are sorted below (the k-core and the
+        // components do not depend on the numbering).
+        var ids = w.Ids;
+        ids.Clear();
         foreach (var (a, b) in _strong)
         {
-            ids.TryAdd(a, 0);
-            ids.TryAdd(b, 0);
+            ids.TryAdd(a, ids.Count);
+            ids.TryAdd(b, ids.Count);
         }
-        // Numbered in insertion order; only the surviving components are sorted below (the k-core and the
-        // components do not depend on the numbering).
-        var names = new string[ids.Count];
-        ids.Keys.CopyTo(names, 0);
-        for (var i = 0; i < names.Length; i++) ids[names[i]] = i;
-        var adj = new List<int>[names.Length];
-        for (var i = 0; i < adj.Length; i++) adj[i] = [];
+        var n = ids.Count;
+        w.Ensure(n, 2 * _strong.Count);
+        var names = w.Names;
+        foreach (var (name, id) in ids) names[id] = name;
+        // Adjacency in compressed rows, each row in the order the pairs are enumerated (pairs are unique).
+        var start = w.Start;
+        var degree = w.Degree;
+        Array.Clear(degree, 0, n);
+        foreach (var (a, b) in _strong)
+        {
+            degree[ids[a]]++;
+            degree[ids[b]]++;
+        }
+        start[0] = 0;
+        for (var v = 0; v < n; v++) start[v + 1] = start[v] + degree[v];
+        var fill = w.Fill;
+        Array.Copy(start, fill, n);
+        var adj = w.Adjacent;
         foreach (var (a, b) in _strong)
         {
             int x = ids[a], y = ids[b];
-            adj[x].Add(y);
-            adj[y].Add(x);
+            adj[fill[x]++] = y;
+            adj[fill[y]++] = x;
         }
         // k-core peeling: chance pairings rarely give an account several repeated partners.
         var k = Math.Max(1, _o.MinPartners);
-        var degree = new int[names.Length];
-        var removed = new bool[names.Length];
-        var queue = new Queue<int>();
-        for (var v = 0; v < names.Length; v++)
-        {
-            degree[v] = adj[v].Count;
+        var removed = w.Removed;
+        var seen = w.Seen;
+        Array.Clear(removed, 0, n);
+        Array.Clear(seen, 0, n);
+        var queue = w.Queue;
+        queue.Clear();
+        for (var v = 0; v < n; v++)
             if (degree[v] < k) queue.Enqueue(v);
-        }
         while (queue.Count > 0)
         {
             var v = queue.Dequeue();
             if (removed[v]) continue;
             removed[v] = true;
-            foreach (var u in adj[v])
+            for (var e = start[v]; e < start[v + 1]; e++)
             {
+                var u = adj[e];
                 if (removed[u]) continue;
                 if (--degree[u] < k) queue.Enqueue(u);
             }
         }
-        var seen = new bool[names.Length];
-        var stack = new Stack<int>();
-        var comp = new List<int>();
-        for (var start = 0; start < names.Length; start++)
+        var stack = w.Stack;
+        var comp = w.Component;
+        for (var first = 0; first < n; first++)
         {
-            if (removed[start] || seen[start]) continue;
-            seen[start] = true;
+            if (removed[first] || seen[first]) continue;
+            seen[first] = true;
             comp.Clear();
-            stack.Push(start);
+            stack.Push(first);
             while (stack.Count > 0)
             {
                 var v = stack.Pop();
                 comp.Add(v);
-                foreach (var u in adj[v])
+                for (var e = start[v]; e < start[v + 1]; e++)
                 {
+                    var u = adj[e];
                     if (removed[u] || seen[u]) continue;
                     seen[u] = true;
                     stack.Push(u);
@@ -412,9 +468,44 @@ internal sealed class CoordinationDetector
             members.Sort(StringComparer.Ordinal);
             groups.Add(members);
         }
+        Array.Clear(names, 0, n); // do not keep evicted accounts' ids alive until the next rebuild
+        ids.Clear();
         // Components are disjoint, so their smallest accounts differ: groups in the order of their first account.
         groups.Sort(static (x, y) => string.CompareOrdinal(x[0], y[0]));
         return groups;
+    }
+
+    private readonly GroupWork _groupWork = new();
+
+    /// <summary>The working storage of <see cref="CandidateGroups"/>, grown as needed and reused.</summary>
+    private sealed class GroupWork
+    {
+        public Dictionary<string, int> Ids { get; } = new(StringComparer.Ordinal);
+        public string[] Names { get; private set; } = [];
+        public int[] Start { get; private set; } = [];
+        public int[] Fill { get; private set; } = [];
+        public int[] Degree { get; private set; } = [];
+        public bool[] Removed { get; private set; } = [];
+        public bool[] Seen { get; private set; } = [];
+        public int[] Adjacent { get; private set; } = [];
+        public Queue<int> Queue { get; } = new();
+        public Stack<int> Stack { get; } = new();
+        public List<int> Component { get; } = [];
+
+        public void Ensure(int vertices, int arcs)
+        {
+            if (Names.Length < vertices)
+            {
+                var size = Math.Max(vertices, Names.Length * 2);
+                Names = new string[size];
+                Start = new int[size + 1];
+                Fill = new int[size];
+                Degree = new int[size];
+                Removed = new bool[size];
+                Seen = new bool[size];
+            }
+            if (Adjacent.Length < arcs) Adjacent = new int[Math.Max(arcs, Adjacent.Length * 2)];
+        }
     }
 
     internal sealed record GroupResult(
