@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using EarlyWarning.Core.Alerts;
 using EarlyWarning.Core.Posts;
@@ -6,6 +5,7 @@ using EarlyWarning.Network.Coordination;
 using EarlyWarning.Network.CoSharing;
 using EarlyWarning.Network.Export;
 using EarlyWarning.Network.Graph;
+using EarlyWarning.Network.Internal;
 using EarlyWarning.Network.Matching;
 using EarlyWarning.Network.Metrics;
 
@@ -48,6 +48,7 @@ public sealed class NetworkEngine
     private const int StateVersion = 4;
     private const int MaxReviewMatches = 1000;
     private int _lastStateBytes;
+    private readonly System.Runtime.CompilerServices.StrongBox<MemoryStream?> _encodeBuffer = new();
     private readonly NetworkOptions _o;
     private readonly long _windowMs;
     private readonly long _detectEveryMs;
@@ -551,7 +552,7 @@ public sealed class NetworkEngine
     /// </summary>
     public StateCapture CaptureState()
     {
-        var c = new StateCapture(Volatile.Read(ref _lastStateBytes)) { Encoded = n => Volatile.Write(ref _lastStateBytes, n) };
+        var c = new StateCapture(Volatile.Read(ref _lastStateBytes)) { Encoded = n => Volatile.Write(ref _lastStateBytes, n), Buffer = _encodeBuffer };
         var w = c.Now;
         w.Write("EWNET");
         w.Write(StateVersion);
@@ -562,17 +563,17 @@ public sealed class NetworkEngine
         // The index as two aligned arrays (post, author; null author = not indexed), cheaper under the lock than a copy
         // of the dictionary; pooled (500k entries at every checkpoint) and cleared when returned.
         var count = _postOrder.Count;
-        var order = ArrayPool<string>.Shared.Rent(count);
+        var order = WindowArrayPool<string>.Shared.Rent(count);
         _postOrder.CopyTo(order, 0);
-        var orderAuthors = ArrayPool<string?>.Shared.Rent(count);
+        var orderAuthors = WindowArrayPool<string?>.Shared.Rent(count);
         for (var i = 0; i < count; i++) orderAuthors[i] = _postAuthor.GetValueOrDefault(order[i]);
         c.Later(w2 =>
         {
             try { WritePostIndex(w2, order.AsSpan(0, count), orderAuthors.AsSpan(0, count)); }
             finally
             {
-                ArrayPool<string>.Shared.Return(order, clearArray: true);
-                ArrayPool<string?>.Shared.Return(orderAuthors, clearArray: true);
+                WindowArrayPool<string>.Shared.Return(order, clearArray: true);
+                WindowArrayPool<string?>.Shared.Return(orderAuthors, clearArray: true);
             }
         });
         _detector.Capture(c);

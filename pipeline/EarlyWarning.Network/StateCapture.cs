@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace EarlyWarning.Network;
@@ -20,6 +21,13 @@ public sealed class StateCapture
 
     /// <summary>Told the encoded length (the engine sizes its next capture's buffer from it).</summary>
     internal Action<int>? Encoded { get; init; }
+
+    /// <summary>
+    /// The engine's encode buffer, kept between captures: taken for an encode when no other encode holds it (else a
+    /// fresh one) and put back after. A window's state is tens of MB, and a fresh buffer for each capture was one more
+    /// large-object allocation (besides the returned copy) counting towards the next full collection.
+    /// </summary>
+    internal StrongBox<MemoryStream?>? Buffer { get; init; }
 
     internal StateCapture(int sizeHint)
     {
@@ -60,7 +68,8 @@ public sealed class StateCapture
         if (_encoded) throw new InvalidOperationException("a capture is encoded once");
         _encoded = true;
         // Sized from the last state, so a window of tens of MB is not grown by doubling (each step a large-object copy).
-        using var ms = new MemoryStream(_sizeHint + (_sizeHint >> 3));
+        var ms = (Buffer is null ? null : Interlocked.Exchange(ref Buffer.Value, null)) ?? new MemoryStream(_sizeHint + (_sizeHint >> 3));
+        ms.SetLength(0);
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             foreach (var part in _parts)
@@ -71,6 +80,8 @@ public sealed class StateCapture
         }
         _parts.Clear(); // the copies can go as soon as they are written
         Encoded?.Invoke((int)Math.Min(ms.Length, int.MaxValue / 2));
-        return ms.ToArray();
+        var result = ms.ToArray();
+        if (Buffer is not null) Volatile.Write(ref Buffer.Value, ms);
+        return result;
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using EarlyWarning.Core.Alerts;
 using EarlyWarning.Network.CoSharing;
 using EarlyWarning.Network.Internal;
@@ -350,8 +349,8 @@ internal sealed class CoordinationDetector
     private void RemoveLeastRecentPairs(int excess)
     {
         var n = _pairs.Count;
-        var timesArray = ArrayPool<long>.Shared.Rent(n);
-        var keysArray = ArrayPool<(string, string)>.Shared.Rent(n);
+        var timesArray = WindowArrayPool<long>.Shared.Rent(n);
+        var keysArray = WindowArrayPool<(string, string)>.Shared.Rent(n);
         try
         {
             var times = timesArray.AsSpan(0, n);
@@ -375,8 +374,8 @@ internal sealed class CoordinationDetector
         }
         finally
         {
-            ArrayPool<long>.Shared.Return(timesArray);
-            ArrayPool<(string, string)>.Shared.Return(keysArray, clearArray: true);
+            WindowArrayPool<long>.Shared.Return(timesArray);
+            WindowArrayPool<(string, string)>.Shared.Return(keysArray, clearArray: true);
         }
     }
 
@@ -720,12 +719,12 @@ internal sealed class CoordinationDetector
         // Pairs as flat copies: a pair's keys only ever grow, but the copy must not see later ones. Pooled arrays (up
         // to a million pairs at every checkpoint), returned once written; those holding strings are cleared then.
         var pairCount = _pairs.Count;
-        var pairKeys = ArrayPool<(string, string)>.Shared.Rent(pairCount);
-        var pairLast = ArrayPool<long>.Shared.Rent(pairCount);
-        var keyEnd = ArrayPool<int>.Shared.Rent(pairCount);
+        var pairKeys = WindowArrayPool<(string, string)>.Shared.Rent(pairCount);
+        var pairLast = WindowArrayPool<long>.Shared.Rent(pairCount);
+        var keyEnd = WindowArrayPool<int>.Shared.Rent(pairCount);
         var keyCount = 0;
         foreach (var p in _pairs.Values) keyCount += p.KeyCount;
-        var keys = ArrayPool<string>.Shared.Rent(keyCount);
+        var keys = WindowArrayPool<string>.Shared.Rent(keyCount);
         var i = 0;
         keyCount = 0;
         foreach (var (pair, p) in _pairs)
@@ -745,10 +744,10 @@ internal sealed class CoordinationDetector
             }
             finally
             {
-                ArrayPool<(string, string)>.Shared.Return(pairKeys, clearArray: true);
-                ArrayPool<long>.Shared.Return(pairLast);
-                ArrayPool<int>.Shared.Return(keyEnd);
-                ArrayPool<string>.Shared.Return(keys, clearArray: true);
+                WindowArrayPool<(string, string)>.Shared.Return(pairKeys, clearArray: true);
+                WindowArrayPool<long>.Shared.Return(pairLast);
+                WindowArrayPool<int>.Shared.Return(keyEnd);
+                WindowArrayPool<string>.Shared.Return(keys, clearArray: true);
             }
         });
         WriteCampaigns(c.Now);
@@ -777,7 +776,7 @@ internal sealed class CoordinationDetector
     {
         // Ordinal order by (first, second) account, sorted on an array (LINQ's OrderBy/ThenBy cost several times more);
         // pairs are distinct, so the order is total and any sort gives the same one.
-        var orderArray = ArrayPool<int>.Shared.Rent(pairKeys.Length);
+        var orderArray = WindowArrayPool<int>.Shared.Rent(pairKeys.Length);
         var order = orderArray.AsSpan(0, pairKeys.Length);
         for (var i = 0; i < order.Length; i++) order[i] = i;
         pairKeys.Sort(order, OrdinalPairComparer.Instance);
@@ -793,7 +792,7 @@ internal sealed class CoordinationDetector
             w.Write(keyEnd[at] - from);
             for (var k = from; k < keyEnd[at]; k++) w.Write(keys[k]);
         }
-        ArrayPool<int>.Shared.Return(orderArray);
+        WindowArrayPool<int>.Shared.Return(orderArray);
     }
 
     private void WriteCampaigns(BinaryWriter w)

@@ -1,4 +1,4 @@
-using System.Buffers;
+using EarlyWarning.Network.Internal;
 using QuikGraph;
 
 namespace EarlyWarning.Network.Graph;
@@ -199,7 +199,7 @@ public sealed class AccountGraph
         // Up to a million edges (48 MB): a pooled array, so a checkpoint does not allocate (and page in) a fresh
         // large object each time, which cost a collection in the middle of the capture. Returned once written.
         var count = _edges.Count;
-        var edges = ArrayPool<EdgeCopy>.Shared.Rent(count);
+        var edges = WindowArrayPool<EdgeCopy>.Shared.Rent(count);
         var k = 0;
         foreach (var e in _edges.Values)
             edges[k++] = new EdgeCopy(e.LastSeenMs, e.Seq, e.SourceStats.SavePosition, e.TargetStats.SavePosition, e.Kind, e.Weight, e.FirstSeenMs);
@@ -208,7 +208,7 @@ public sealed class AccountGraph
         c.Later(w2 =>
         {
             try { WriteEdges(w2, edges.AsSpan(0, count), evictedVertices, evictedEdges); }
-            finally { ArrayPool<EdgeCopy>.Shared.Return(edges); }
+            finally { WindowArrayPool<EdgeCopy>.Shared.Return(edges); }
         });
     }
 
