@@ -104,3 +104,34 @@ public class FeatureTests
         Assert.Equal(0UL, SimHasher.Compute(""));
     }
 }
+
+public class FeaturizerOptionTests
+{
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(0, 2)]
+    [InlineData(2, 1)]
+    [InlineData(3, 3)]
+    public void Word_ngram_ranges_the_algorithm_does_not_hash_are_refused_not_narrowed(int min, int max)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new FeatureHasher(FeaturizerOptions.Default with { WordNgramMin = min, WordNgramMax = max }));
+        Assert.Contains("Word n-gram range", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    public void Unigrams_alone_and_bigrams_alone_are_different_feature_sets(int min, int max)
+    {
+        var one = new FeatureHasher(FeaturizerOptions.Default with { WordNgramMin = min, WordNgramMax = max, CharNgramMin = 0, CharNgramMax = 0 });
+        var both = new FeatureHasher(FeaturizerOptions.Default with { CharNgramMin = 0, CharNgramMax = 0 });
+        var idx = new int[64];
+        var val = new float[64];
+        const string text = "they gather at the station tonight";
+        var n1 = one.Featurize(text, idx, val);
+        var n2 = both.Featurize(text, idx, val);
+        // Six words: six unigrams, five bigrams.
+        Assert.Equal(min == 1 ? 6 : 5, n1);
+        Assert.Equal(11, n2);
+    }
+}

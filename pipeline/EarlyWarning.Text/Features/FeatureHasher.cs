@@ -25,6 +25,10 @@ public sealed class FeatureHasher
         _o = options ?? FeaturizerOptions.Default;
         if (_o.Dimension <= 0 || _o.Dimension > 1 << 30 || (_o.Dimension & (_o.Dimension - 1)) != 0)
             throw new ArgumentException("Dimension must be a power of two no larger than 2^30", nameof(options));
+        // Word unigrams and bigrams are what this algorithm hashes; a wider range would be written into a model's
+        // manifest yet featurised as bigrams, so it is refused rather than silently narrowed.
+        if (_o.WordNgramMin < 1 || _o.WordNgramMin > _o.WordNgramMax || _o.WordNgramMax > 2)
+            throw new ArgumentException("Word n-gram range must satisfy 1 <= min <= max <= 2 (unigrams and/or bigrams)", nameof(options));
         if (_o.CharNgramMax > 0 && (_o.CharNgramMin < 1 || _o.CharNgramMin > _o.CharNgramMax || _o.CharNgramMax > 16))
             throw new ArgumentException("Character n-gram range must satisfy 1 <= min <= max <= 16", nameof(options));
         _mask = _o.Dimension - 1;
