@@ -21,7 +21,8 @@ public class PairBoundTests
         var rng = new Random(seed);
         var last = new Dictionary<(string, string), long>();
         var pruned = 0;
-        for (var step = 0; step < 40 * maxPairs; step++)
+        // Enough steps that stale expiry entries pass the rebuild threshold (2 x pairs + 1,024) several times.
+        for (var step = 0; step < Math.Max(40 * maxPairs, 4_000); step++)
         {
             var a = "acct" + rng.Next(3 * maxPairs);
             var b = "acct" + rng.Next(3 * maxPairs);
@@ -41,5 +42,69 @@ public class PairBoundTests
             foreach (var k in last.Keys.Where(k => !expected.Contains(k)).ToList()) last.Remove(k);
         }
         Assert.True(pruned >= 2, "the bound was never exceeded: the test checked nothing");
+        // After all that bounding and rebuilding, expiry still finds exactly the pairs idle before the cutoff.
+        var horizon = (long)o.CampaignHorizon.TotalMilliseconds;
+        d.Detect(horizon + 3_000, []);
+        // Pairs idle before the cutoff go; if more than the bound remain, the least recently active go too.
+        var alive = last.Where(kv => kv.Value >= 3_000).OrderBy(kv => kv.Value).ThenBy(kv => kv.Key.Item1, StringComparer.Ordinal)
+            .ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).Select(kv => kv.Key).ToList();
+        alive = alive.Skip(Math.Max(0, alive.Count - maxPairs)).ToList();
+        Assert.NotEmpty(alive);
+        Assert.True(alive.ToHashSet().SetEquals(d.PairKeys), "expiry after bounding kept or dropped the wrong pairs");
+    }
+
+    /// <summary>
+    /// Pairs idle since before the horizon go at each detection, also a pair whose co-share came late (earlier in
+    /// event time than co-shares already seen): it must not wait behind later ones.
+    /// </summary>
+    [Fact]
+    public void Pairs_idle_past_the_horizon_are_pruned_late_co_shares_included()
+    {
+        var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10) };
+        var d = new CoordinationDetector(o);
+        const long min = 60_000;
+        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        Share("a", "b", 20 * min);
+        Share("c", "d", 30 * min);
+        Share("e", "f", 15 * min); // late
+        Share("g", "h", 40 * min);
+        Share("i", "j", 12 * min); // late again
+        Assert.Equal(5, d.PairCount);
+        d.Detect(26 * min, []); // cutoff 16 min: (e,f) at 15 and (i,j) at 12 go
+        Assert.Equal(new[] { ("a", "b"), ("c", "d"), ("g", "h") }, d.PairKeys.Order().ToArray());
+        Share("a", "b", 45 * min); // (a,b) moves on: its entry at 20 min is stale
+        d.Detect(45 * min, []); // cutoff 35 min: (c,d) at 30 goes, (a,b) stays
+        Assert.Equal(new[] { ("a", "b"), ("g", "h") }, d.PairKeys.Order().ToArray());
+        d.Detect(56 * min, []); // cutoff 46 min
+        Assert.Empty(d.PairKeys);
+    }
+
+    /// <summary>
+    /// Pairs that went quiet early keep their expiry entries when the expiry queue is rebuilt: thousands of co-shares
+    /// among a few busy pairs leave stale entries that trigger rebuilds (past 2 x pairs + 1,024 of them), and afterwards
+    /// the quiet pairs (some of them late, out of time order) must still expire while the busy ones stay.
+    /// </summary>
+    [Fact]
+    public void Rebuilding_the_expiry_queue_keeps_quiet_pairs_expiring()
+    {
+        var o = new NetworkOptions();
+        var d = new CoordinationDetector(o);
+        var quiet = new List<(string, string)>();
+        foreach (var t in new long[] { 500, 900, 200, 1_000, 100, 700, 300, 800, 400, 600 }) // some go to the late heap
+        {
+            d.AddCoShare(new CoShare("q" + t, "quiet" + t, "p" + t, t, "zquiet" + t, "q" + t, t));
+            quiet.Add(("quiet" + t, "zquiet" + t));
+        }
+        var busy = new HashSet<(string, string)>();
+        for (var step = 0; step < 3_000; step++)
+        {
+            var (a, b) = ("busy" + (step % 5), "zbusy" + (step % 5));
+            busy.Add((a, b));
+            var t = 10_000L + step;
+            d.AddCoShare(new CoShare("b" + step, a, "p" + step, t, b, "q" + step, t));
+        }
+        Assert.Equal(15, d.PairCount);
+        d.Detect((long)o.CampaignHorizon.TotalMilliseconds + 5_000, []); // cutoff at 5 s: every quiet pair is idle
+        Assert.True(busy.SetEquals(d.PairKeys), "quiet pairs lost their expiry entries in a rebuild (or busy ones went)");
     }
 }
