@@ -67,9 +67,12 @@ public sealed class StateCapture
         if (!_complete) throw new InvalidOperationException("capture is not complete");
         if (_encoded) throw new InvalidOperationException("a capture is encoded once");
         _encoded = true;
-        // Sized from the last state, so a window of tens of MB is not grown by doubling (each step a large-object copy).
-        var ms = (Buffer is null ? null : Interlocked.Exchange(ref Buffer.Value, null)) ?? new MemoryStream(_sizeHint + (_sizeHint >> 3));
+        // Sized from the last state, so a window of tens of MB is not grown by doubling (each step a large-object copy):
+        // a kept buffer too, when the state outgrew it.
+        var capacity = _sizeHint + (_sizeHint >> 3);
+        var ms = (Buffer is null ? null : Interlocked.Exchange(ref Buffer.Value, null)) ?? new MemoryStream(capacity);
         ms.SetLength(0);
+        if (ms.Capacity < capacity) ms.Capacity = capacity;
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             foreach (var part in _parts)
