@@ -79,6 +79,21 @@ public class PairBoundTests
         Assert.Empty(d.PairKeys);
     }
 
+    /// <summary>A pair whose last co-share is exactly at the cutoff is still within the horizon; one millisecond later it goes.</summary>
+    [Fact]
+    public void A_pair_idle_exactly_to_the_cutoff_stays_and_goes_one_millisecond_later()
+    {
+        var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10) };
+        var d = new CoordinationDetector(o);
+        const long min = 60_000;
+        d.AddCoShare(new CoShare("k1", "a", "p1", 10 * min, "b", "p2", 10 * min));
+        d.AddCoShare(new CoShare("k2", "a", "p3", 12 * min, "b", "p4", 12 * min)); // the entry at 10 min is stale now
+        d.Detect(22 * min, []); // cutoff 12 min
+        Assert.Equal(new[] { ("a", "b") }, d.PairKeys.ToArray());
+        d.Detect((22 * min) + 1, []);
+        Assert.Empty(d.PairKeys);
+    }
+
     /// <summary>
     /// Pairs that went quiet early keep their expiry entries when the expiry queue is rebuilt: thousands of co-shares
     /// among a few busy pairs leave stale entries that trigger rebuilds (past 2 x pairs + 1,024 of them), and afterwards

@@ -24,9 +24,14 @@ internal sealed class CoordinationDetector
     /// first seen) and when. Most pairs co-share once, so the first key is a field and the rest an array made on the
     /// second key: one object per pair instead of three (up to a million pairs live in gen 2).
     /// </summary>
-    private sealed class PairStat
+    private sealed class PairStat((string, string) key)
     {
         private string? _first;
+
+        /// <summary>The pair's key (its expiry entries reach the pair and its key without a lookup).</summary>
+        public (string, string) Key { get; } = key;
+        /// <summary>Set when the pair leaves the detector: its expiry entries are stale from then on.</summary>
+        public bool Removed { get; set; }
         private string[]? _more;
 
         public int KeyCount { get; private set; }
@@ -98,7 +103,7 @@ internal sealed class CoordinationDetector
     private readonly Dictionary<string, List<PostRecord>> _repeatedIds = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), PairStat> _pairs = [];
     // Pairs by last co-share time (lazy: an entry is stale once the pair moved on), so pruning touches only expiring pairs.
-    private readonly PriorityQueue<(string, string), long> _pairExpiry = new();
+    private readonly PriorityQueue<PairStat, long> _pairExpiry = new();
     // Pairs with at least MinDistinctContents keys: the only ones candidate groups are built from.
     private readonly HashSet<(string, string)> _strong = [];
     private readonly List<Campaign> _campaigns = [];
@@ -191,11 +196,11 @@ internal sealed class CoordinationDetector
         var key = string.CompareOrdinal(c.AccountA, c.AccountB) < 0 ? (c.AccountA, c.AccountB) : (c.AccountB, c.AccountA);
         if (!_pairs.TryGetValue(key, out var p))
         {
-            p = new PairStat();
+            p = new PairStat(key);
             _pairs.Add(key, p);
         }
         if (p.TryAddKey(c.Key) && p.KeyCount >= _o.MinDistinctContents && _strong.Add(key)) _strongVersion++;
-        Touch(key, p, Math.Max(c.TimeA, c.TimeB));
+        Touch(p, Math.Max(c.TimeA, c.TimeB));
         if (_pairs.Count > 2 * _o.MaxPairs) PrunePairs(long.MinValue);
     }
 
@@ -298,14 +303,14 @@ internal sealed class CoordinationDetector
         return new GroupResult(accounts, posts, posts[0].TimeMs, posts[^1].TimeMs, accounts.Count, _o.BurstBaseline, _o.BurstBaseline, score);
     }
 
-    private void Touch((string, string) key, PairStat p, long timeMs)
+    private void Touch(PairStat p, long timeMs)
     {
         var last = Math.Max(p.LastMs, timeMs);
         if (!p.Queued || last != p.LastMs)
         {
             p.LastMs = last;
             p.Queued = true;
-            _pairExpiry.Enqueue(key, p.LastMs);
+            _pairExpiry.Enqueue(p, p.LastMs);
             if (_pairExpiry.Count > (2 * _pairs.Count) + 1024) RebuildExpiry();
         }
     }
@@ -313,26 +318,28 @@ internal sealed class CoordinationDetector
     private void RebuildExpiry()
     {
         _pairExpiry.Clear();
-        foreach (var (k, p) in _pairs)
+        foreach (var p in _pairs.Values)
         {
             p.Queued = true;
-            _pairExpiry.Enqueue(k, p.LastMs);
+            _pairExpiry.Enqueue(p, p.LastMs);
         }
     }
 
     private void RemovePair((string, string) key)
     {
-        _pairs.Remove(key);
+        if (_pairs.Remove(key, out var p)) p.Removed = true;
         if (_strong.Remove(key)) _strongVersion++;
     }
 
     private void PrunePairs(long cutoff)
     {
         // Every pair has a queue entry at its current LastMs, so all pairs idle since before the cutoff are reached.
-        while (_pairExpiry.TryPeek(out var k, out var time) && time < cutoff)
+        while (_pairExpiry.TryPeek(out var p, out var time) && time < cutoff)
         {
             _pairExpiry.Dequeue();
-            if (_pairs.TryGetValue(k, out var p) && p.LastMs < cutoff) RemovePair(k);
+            // A pair's entries come out in time order and the last is at its LastMs, so a pair leaves at its last entry
+            // and none of its entries is left behind; the flag guards a key taken by a new pair all the same.
+            if (!p.Removed && p.LastMs < cutoff) RemovePair(p.Key);
         }
         if (_pairs.Count <= _o.MaxPairs) return;
         RemoveLeastRecentPairs(_pairs.Count - _o.MaxPairs);
@@ -831,7 +838,7 @@ internal sealed class CoordinationDetector
         {
             var a = r.ReadString();
             var b = r.ReadString();
-            var p = new PairStat { LastMs = r.ReadInt64() };
+            var p = new PairStat((a, b)) { LastMs = r.ReadInt64() };
             foreach (var k in ReadStrings(r))
                 if (!p.TryAddKey(k)) throw new InvalidDataException("network state: an account pair holds a repeated key or more than " + MaxPairKeys);
             _pairs[(a, b)] = p;
