@@ -87,6 +87,30 @@ public sealed class GraphTests
         Assert.Equal(e.Graph.Graph.EdgeCount, e.Graph.Graph.Edges.Count());
     }
 
+    /// <summary>
+    /// One edge per (source, target, kind): the same two accounts replying, mentioning and reposting keep three edges,
+    /// each with its own weight; after both accounts left the window, their next interaction starts a fresh edge.
+    /// </summary>
+    [Fact]
+    public void Each_kind_between_the_same_accounts_is_its_own_edge_and_starts_afresh_after_eviction()
+    {
+        var e = new NetworkEngine(new NetworkOptions { Window = TimeSpan.FromHours(1) });
+        var t = Posts.T0;
+        e.Observe(Posts.Make("a1", "alice", t));
+        e.Observe(Posts.Make("b1", "bob", t.AddSeconds(1), "first reply", replyTo: "a1", mentions: ["alice"]));
+        e.Observe(Posts.Make("b2", "bob", t.AddSeconds(2), "second reply", replyTo: "a1"));
+        e.Observe(Posts.Make("b3", "bob", t.AddSeconds(3), "rt", repostOf: "a1", mentions: ["alice"]));
+        List<(string, string, EdgeKind, double)> Edges() =>
+            [.. e.Graph.Graph.Edges.Select(x => (x.Source, x.Target, x.Kind, x.Weight)).OrderBy(x => x.Kind)];
+        Assert.Equal([("bob", "alice", EdgeKind.Reply, 2.0), ("bob", "alice", EdgeKind.Mention, 2.0), ("bob", "alice", EdgeKind.Repost, 1.0)], Edges());
+        Assert.Equal(3, e.Graph.EdgeCount);
+
+        e.Observe(Posts.Make("a2", "alice", t.AddHours(2))); // bob and every edge leave the window; alice comes back
+        e.Observe(Posts.Make("b4", "bob", t.AddHours(2).AddSeconds(1), "back again", replyTo: "a2"));
+        Assert.Equal([("bob", "alice", EdgeKind.Reply, 1.0)], Edges());
+        Assert.Equal(1, e.Graph.EdgeCount);
+    }
+
     [Fact]
     public void Idle_accounts_and_edges_leave_the_window()
     {

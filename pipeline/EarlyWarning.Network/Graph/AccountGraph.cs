@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EarlyWarning.Network.Internal;
 using QuikGraph;
 
@@ -11,7 +12,7 @@ namespace EarlyWarning.Network.Graph;
 public sealed class AccountGraph
 {
     private readonly BidirectionalGraph<string, AccountEdge> _graph = new(allowParallelEdges: true);
-    private readonly Dictionary<(string, string, EdgeKind), AccountEdge> _edges = [];
+    private readonly Dictionary<EdgeKey, AccountEdge> _edges = [];
     private readonly Dictionary<string, AccountStats> _accounts = new(StringComparer.Ordinal);
     // Lazy-deletion queues: an entry is live only when its time still equals the item's last-seen time.
     private readonly Queue<(long Time, AccountEdge Edge)> _edgeQueue = new();
@@ -43,7 +44,26 @@ public sealed class AccountGraph
     internal IEnumerable<AccountStats> Accounts => _accounts.Values;
 
     /// <summary>The live edges (the graph's own edge index, no copy).</summary>
-    internal Dictionary<(string, string, EdgeKind), AccountEdge>.ValueCollection LiveEdges => _edges.Values;
+    internal Dictionary<EdgeKey, AccountEdge>.ValueCollection LiveEdges => _edges.Values;
+
+    /// <summary>
+    /// The edge index's key: the endpoints' account records, by identity, and the kind. An account has one record
+    /// while it is in the window and its edges leave with it, so the records stand for the ids; hashing two object
+    /// identities instead of two id strings (randomised string hashing, per lookup and per removal) is what the
+    /// edge churn at the edge bound pays for.
+    /// </summary>
+    internal readonly struct EdgeKey(AccountStats source, AccountStats target, EdgeKind kind) : IEquatable<EdgeKey>
+    {
+        private readonly AccountStats _source = source;
+        private readonly AccountStats _target = target;
+        private readonly EdgeKind _kind = kind;
+
+        public bool Equals(EdgeKey other) => ReferenceEquals(_source, other._source) && ReferenceEquals(_target, other._target) && _kind == other._kind;
+        public override bool Equals(object? obj) => obj is EdgeKey k && Equals(k);
+        public override int GetHashCode() => HashCode.Combine(RuntimeHelpers.GetHashCode(_source), RuntimeHelpers.GetHashCode(_target), (byte)_kind);
+    }
+
+    private static EdgeKey KeyOf(AccountEdge e) => new(e.SourceStats, e.TargetStats, e.Kind);
 
     /// <summary>Marks an account active at <paramref name="timeMs"/>, adding it when new.</summary>
     internal AccountStats Touch(string account, long timeMs) => Touch(account, timeMs, enforce: true);
@@ -77,7 +97,7 @@ public sealed class AccountGraph
         // kept those would keep one string per post alive for the whole window.
         source = sa.Account;
         target = ta.Account;
-        var key = (source, target, kind);
+        var key = new EdgeKey(sa, ta, kind);
         if (!_edges.TryGetValue(key, out var e))
         {
             e = new AccountEdge(source, target, kind, timeMs, _seq++) { SourceStats = sa, TargetStats = ta };
@@ -125,7 +145,7 @@ public sealed class AccountGraph
     private void RemoveEdge(AccountEdge e)
     {
         e.Removed = true;
-        _edges.Remove((e.Source, e.Target, e.Kind));
+        _edges.Remove(KeyOf(e));
         _graph.RemoveEdge(e);
         EvictedEdges++;
     }
@@ -140,7 +160,7 @@ public sealed class AccountGraph
         {
             if (e.Removed) continue;
             e.Removed = true;
-            _edges.Remove((e.Source, e.Target, e.Kind));
+            _edges.Remove(KeyOf(e));
             EvictedEdges++;
         }
         _graph.RemoveVertex(account);
@@ -288,7 +308,7 @@ public sealed class AccountGraph
             if (!_accounts.TryGetValue(s, out var sa) || !_accounts.TryGetValue(t, out var ta) || kind > EdgeKind.CoShare)
                 throw new InvalidDataException("network state: edge refers to an unknown account or kind");
             var e = new AccountEdge(s, t, kind, first, _seq++) { LastSeenMs = last, Weight = weight, SourceStats = sa, TargetStats = ta };
-            _edges[(s, t, kind)] = e;
+            _edges[new EdgeKey(sa, ta, kind)] = e;
             _graph.AddEdge(e);
             _edgeQueue.Enqueue((last, e));
         }
