@@ -102,7 +102,10 @@ internal sealed class CoordinationDetector
     private readonly Dictionary<string, PostRecord> _byPostId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<PostRecord>> _repeatedIds = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), PairStat> _pairs = [];
-    // Pairs by last co-share time (lazy: an entry is stale once the pair moved on), so pruning touches only expiring pairs.
+    // One entry per pair, at a time no later than its last co-share: a co-share only moves the pair's time on, and an
+    // entry that comes due for a pair active since is put back at the pair's time. Pruning touches only pairs whose
+    // entry is due, and the heap holds as many entries as there are pairs (an entry per co-share was two to three per
+    // pair, each dequeued through a heap of millions).
     private readonly PriorityQueue<PairStat, long> _pairExpiry = new();
     // Pairs with at least MinDistinctContents keys: the only ones candidate groups are built from.
     private readonly HashSet<(string, string)> _strong = [];
@@ -305,14 +308,10 @@ internal sealed class CoordinationDetector
 
     private void Touch(PairStat p, long timeMs)
     {
-        var last = Math.Max(p.LastMs, timeMs);
-        if (!p.Queued || last != p.LastMs)
-        {
-            p.LastMs = last;
-            p.Queued = true;
-            _pairExpiry.Enqueue(p, p.LastMs);
-            if (_pairExpiry.Count > (2 * _pairs.Count) + 1024) RebuildExpiry();
-        }
+        p.LastMs = Math.Max(p.LastMs, timeMs);
+        if (p.Queued) return;
+        p.Queued = true;
+        _pairExpiry.Enqueue(p, p.LastMs);
     }
 
     private void RebuildExpiry()
@@ -333,13 +332,14 @@ internal sealed class CoordinationDetector
 
     private void PrunePairs(long cutoff)
     {
-        // Every pair has a queue entry at its current LastMs, so all pairs idle since before the cutoff are reached.
+        // Every pair has one entry, at or before its LastMs: the entry of every pair idle since before the cutoff is due.
         while (_pairExpiry.TryPeek(out var p, out var time) && time < cutoff)
         {
             _pairExpiry.Dequeue();
-            // A pair's entries come out in time order and the last is at its LastMs, so a pair leaves at its last entry
-            // and none of its entries is left behind; the flag guards a key taken by a new pair all the same.
-            if (!p.Removed && p.LastMs < cutoff) RemovePair(p.Key);
+            // A pair's only entry; the flag guards a key taken by a new pair all the same.
+            if (p.Removed) continue;
+            if (p.LastMs < cutoff) RemovePair(p.Key);
+            else _pairExpiry.Enqueue(p, p.LastMs); // active since its entry was made: due again at its last co-share
         }
         if (_pairs.Count <= _o.MaxPairs) return;
         RemoveLeastRecentPairs(_pairs.Count - _o.MaxPairs);
