@@ -190,6 +190,43 @@ public sealed class ObservabilityTests
         }
     }
 
+    /// <summary>
+    /// Read→stored latency starts when the source hands a post over, so time spent waiting in the raw channel before
+    /// decode counts. With a channel deep enough for the whole stream, the source hands every post over at once and
+    /// the last posts wait for nearly the whole run: p99 is then most of the run's length. Stamped at decode instead,
+    /// it was the few batches between decode and store, a small fraction of the run.
+    /// </summary>
+    [Fact]
+    public async Task Latency_starts_when_the_source_hands_the_post_over_not_at_decode()
+    {
+        var dir = TestPaths.NewTempDir("ew-latency-read");
+        try
+        {
+            await using var store = new SqliteStore(Path.Combine(dir, "ew.db"));
+            await store.InitializeAsync();
+            using var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
+            var file = Path.Combine(dir, "stream.jsonl");
+            const int posts = 20_000;
+            using (var f = File.Create(file))
+                EarlyWarning.App.Simulation.Simulator.WriteJsonl(new EarlyWarning.App.Simulation.Simulator("election-day", 1, 1_000_000).Generate().Take(posts), f);
+            var runner = new PipelineRunner(new PipelineOptions { StorePosts = StorePostsMode.All, RawChannelCapacity = 2 * posts }, new ReplaySource(file),
+                store, classifier, new Pseudonymizer(new byte[32]), new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()));
+            var run = System.Diagnostics.Stopwatch.StartNew();
+            await runner.RunAsync(CancellationToken.None);
+            var elapsedMs = run.Elapsed.TotalMilliseconds;
+            Assert.Equal("finished", runner.Status.State);
+            var (_, p99, count) = runner.Status.StoreLatency;
+            Assert.Equal(posts, count);
+            Assert.True(p99 >= 0.5 * elapsedMs, $"p99 {p99:F0} ms in a run of {elapsedMs:F0} ms: the wait before decode was not counted");
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
     [Fact]
     public async Task Decision_latency_counts_posts_read_with_their_batch_and_alert_latency_is_recorded()
     {

@@ -106,7 +106,7 @@ public sealed class PipelineRunner
         if (resume is not null) _log.WriteLine($"resuming {_source.Name} after offset {resume}");
         else if (stateOffsets.Count > 0) _log.WriteLine($"resuming {_source.Name} from the offsets of the stored stage state ({stateOffsets.Count} positions)");
 
-        var raw = Channel.CreateBounded<RawMessage>(new BoundedChannelOptions(_o.RawChannelCapacity) { SingleReader = true, SingleWriter = true });
+        var raw = Channel.CreateBounded<ReadMessage>(new BoundedChannelOptions(_o.RawChannelCapacity) { SingleReader = true, SingleWriter = true });
         var decoded = Channel.CreateBounded<WorkBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
         var classified = Channel.CreateBounded<WorkBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
         var toStore = Channel.CreateBounded<StoreBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
@@ -123,7 +123,8 @@ public sealed class PipelineRunner
                     await foreach (var m in _source.ReadAsync(resume, stopReading).ConfigureAwait(false))
                     {
                         Status.AddRead(1);
-                        await raw.Writer.WriteAsync(m).ConfigureAwait(false);
+                        // Latency starts here, when the source hands the message over, not when decode reaches it.
+                        await raw.Writer.WriteAsync(new ReadMessage(m, Stopwatch.GetTimestamp())).ConfigureAwait(false);
                     }
                     sourceDrained = !stopReading.IsCancellationRequested;
                 }
@@ -146,7 +147,10 @@ public sealed class PipelineRunner
         }
     }
 
-    private async Task DecodeAsync(ChannelReader<RawMessage> input, ChannelWriter<WorkBatch> output)
+    /// <summary>A message as the source handed it over, and when (the start of read→stored latency).</summary>
+    private readonly record struct ReadMessage(RawMessage Message, long ReadTimestamp);
+
+    private async Task DecodeAsync(ChannelReader<ReadMessage> input, ChannelWriter<WorkBatch> output)
     {
         try
         {
@@ -154,15 +158,16 @@ public sealed class PipelineRunner
             {
                 var batch = new WorkBatch();
                 // Take what is there without waiting: small batches when the stream is slow, full ones when it is fast.
-                while (batch.Count < _o.BatchSize && input.TryRead(out var m))
+                while (batch.Count < _o.BatchSize && input.TryRead(out var read))
                 {
+                    var m = read.Message;
                     ref var max = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(batch.Offsets, m.Position.Source, out _);
                     max = Math.Max(max, m.Position.Offset);
                     if (_decoder.TryDecode(m.Bytes, out var post, out var reason))
                     {
                         Reidentification?.Collect(post!);
                         Pseudonymise(post!);
-                        batch.Posts.Add(new PostEnvelope { Post = post!, Position = m.Position, ReadTimestamp = Stopwatch.GetTimestamp() });
+                        batch.Posts.Add(new PostEnvelope { Post = post!, Position = m.Position, ReadTimestamp = read.ReadTimestamp });
                     }
                     else
                     {
