@@ -95,6 +95,32 @@ public class PairBoundTests
     }
 
     /// <summary>
+    /// Cutoffs inside one event-minute split the pairs of that minute by their times; a late co-share, earlier than
+    /// minutes already pruned, still expires at the next detection; a pair active since its entry stays.
+    /// </summary>
+    [Fact]
+    public void A_cutoff_within_a_minute_splits_its_pairs_and_late_pairs_still_expire()
+    {
+        var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10) };
+        var d = new CoordinationDetector(o);
+        const long min = 60_000, sec = 1_000;
+        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        Share("a", "b", (10 * min) + (20 * sec));
+        Share("c", "d", (10 * min) + (40 * sec));
+        Share("e", "f", (10 * min) + (50 * sec));
+        Share("e", "f", (12 * min) + (5 * sec)); // (e,f) active since its entry
+        d.Detect((20 * min) + (30 * sec), []); // cutoff 10:30
+        Assert.Equal(new[] { ("c", "d"), ("e", "f") }, d.PairKeys.Order().ToArray());
+        Share("g", "h", 9 * min); // late: before everything pruned so far
+        d.Detect((20 * min) + (45 * sec), []); // cutoff 10:45
+        Assert.Equal(new[] { ("e", "f") }, d.PairKeys.Order().ToArray());
+        d.Detect((22 * min) + (5 * sec), []); // cutoff 12:05: (e,f) last co-shared exactly then
+        Assert.Equal(new[] { ("e", "f") }, d.PairKeys.Order().ToArray());
+        d.Detect((22 * min) + (6 * sec), []);
+        Assert.Empty(d.PairKeys);
+    }
+
+    /// <summary>
     /// Busy pairs and quiet ones: thousands of co-shares among a few busy pairs (each moving its pair's time on, their
     /// expiry entries put back when due) must not keep the quiet pairs, some of them late and out of time order, from
     /// expiring, and the busy ones must stay.
