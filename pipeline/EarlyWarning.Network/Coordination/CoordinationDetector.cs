@@ -27,12 +27,12 @@ internal sealed class CoordinationDetector
     private sealed class PairStat((string, string) key)
     {
         private string? _first;
-
-        /// <summary>The pair's key (its expiry entries reach the pair and its key without a lookup).</summary>
-        public (string, string) Key { get; } = key;
-        /// <summary>Set when the pair leaves the detector: its expiry entries are stale from then on.</summary>
-        public bool Removed { get; set; }
         private string[]? _more;
+
+        /// <summary>The pair's key (its expiry entry reaches the pair and its key without a lookup).</summary>
+        public (string, string) Key { get; } = key;
+        /// <summary>Set when the pair leaves the detector: its expiry entry is stale from then on.</summary>
+        public bool Removed { get; set; }
 
         public int KeyCount { get; private set; }
         public long LastMs { get; set; }

@@ -48,9 +48,9 @@ public sealed class AccountGraph
 
     /// <summary>
     /// The edge index's key: the endpoints' account records, by identity, and the kind. An account has one record
-    /// while it is in the window and its edges leave with it, so the records stand for the ids; hashing two object
-    /// identities instead of two id strings (randomised string hashing, per lookup and per removal) is what the
-    /// edge churn at the edge bound pays for.
+    /// while it is in the window and its edges leave with it, so the records stand for the ids. At the edge bound every
+    /// new edge costs a lookup and an eviction; hashing two object identities is cheaper than hashing two id strings
+    /// (randomised string hashing).
     /// </summary>
     internal readonly struct EdgeKey(AccountStats source, AccountStats target, EdgeKind kind) : IEquatable<EdgeKey>
     {
