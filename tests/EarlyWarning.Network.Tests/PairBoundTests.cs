@@ -121,6 +121,28 @@ public class PairBoundTests
     }
 
     /// <summary>
+    /// A pair removed by the bound keeps a stale expiry entry; when the same two accounts co-share again later, that
+    /// entry must not remove the new pair when it comes due, and the new pair expires by its own time.
+    /// </summary>
+    [Fact]
+    public void A_pair_begun_again_after_the_bound_removed_it_expires_by_its_own_time()
+    {
+        var o = new NetworkOptions { MaxPairs = 1, CampaignHorizon = TimeSpan.FromMinutes(10) };
+        var d = new CoordinationDetector(o);
+        const long min = 60_000;
+        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        Share("a", "b", 1 * min);
+        Share("c", "d", 2 * min);
+        Share("e", "f", 3 * min); // three pairs, over twice the bound: (a,b) and (c,d) go
+        Assert.Equal(new[] { ("e", "f") }, d.PairKeys.ToArray());
+        Share("a", "b", 8 * min); // begun again
+        d.Detect(15 * min, []); // cutoff 5 min: the stale entry of the first (a,b) and (e,f) are due
+        Assert.Equal(new[] { ("a", "b") }, d.PairKeys.ToArray());
+        d.Detect((18 * min) + 1, []);
+        Assert.Empty(d.PairKeys);
+    }
+
+    /// <summary>
     /// Busy pairs and quiet ones: thousands of co-shares among a few busy pairs (each moving its pair's time on, their
     /// expiry entries put back when due) must not keep the quiet pairs, some of them late and out of time order, from
     /// expiring, and the busy ones must stay.

@@ -384,8 +384,8 @@ internal sealed class CoordinationDetector
         }
         foreach (var p in _dueAgain) AddExpiry(p, p.LastMs);
         if (_pairs.Count <= _o.MaxPairs) return;
+        // The removed pairs' entries stay in their buckets, marked, until those come due (within the horizon): no rebuild.
         RemoveLeastRecentPairs(_pairs.Count - _o.MaxPairs);
-        RebuildExpiry();
     }
 
     /// <summary>
