@@ -111,6 +111,24 @@ public sealed class GraphTests
         Assert.Equal(1, e.Graph.EdgeCount);
     }
 
+    /// <summary>
+    /// The vertex queue is compacted once repeated touches leave more than 1,024 stale entries; the rebuilt queue must
+    /// keep least-recently-active-first order, so the vertex bound then evicts the account idle longest, not the first
+    /// one in the account table.
+    /// </summary>
+    [Fact]
+    public void After_the_vertex_queue_is_compacted_the_bound_evicts_the_account_idle_longest()
+    {
+        var g = new AccountGraph(TimeSpan.FromDays(1), maxVertices: 6, maxEdges: 100);
+        string[] names = ["a", "b", "c", "d", "e"];
+        for (var k = 0; k < 1_100; k++) g.Touch(names[k % names.Length], 10 + k);
+        for (var i = 0; i < names.Length; i++) g.Touch(names[^(i + 1)], 2_000 + i); // last active: e first, a last
+        g.Touch("f", 3_000); // within the bound; compacts the queue
+        Assert.True(g.EvictionQueueLength < 100, $"queue not compacted: {g.EvictionQueueLength} entries");
+        g.Touch("g", 3_001); // over the bound: the account idle longest goes
+        Assert.Equal(["a", "b", "c", "d", "f", "g"], g.Graph.Vertices.Order().ToArray());
+    }
+
     [Fact]
     public void Idle_accounts_and_edges_leave_the_window()
     {
