@@ -440,32 +440,33 @@ internal sealed class CoordinationDetector
         // components do not depend on the numbering).
         var ids = w.Ids;
         ids.Clear();
+        // Each pair's two vertex numbers, found once (one hash per account id) and read by the passes below.
+        var arcs = 2 * _strong.Count;
+        w.EnsureArcs(arcs);
+        var ends = w.Ends;
+        var j = 0;
         foreach (var (a, b) in _strong)
         {
-            ids.TryAdd(a, ids.Count);
-            ids.TryAdd(b, ids.Count);
+            ends[j++] = VertexId(ids, a);
+            ends[j++] = VertexId(ids, b);
         }
         var n = ids.Count;
-        w.Ensure(n, 2 * _strong.Count);
+        w.Ensure(n);
         var names = w.Names;
         foreach (var (name, id) in ids) names[id] = name;
         // Adjacency in compressed rows, each row in the order the pairs are enumerated (pairs are unique).
         var start = w.Start;
         var degree = w.Degree;
         Array.Clear(degree, 0, n);
-        foreach (var (a, b) in _strong)
-        {
-            degree[ids[a]]++;
-            degree[ids[b]]++;
-        }
+        for (var e = 0; e < arcs; e++) degree[ends[e]]++;
         start[0] = 0;
         for (var v = 0; v < n; v++) start[v + 1] = start[v] + degree[v];
         var fill = w.Fill;
         Array.Copy(start, fill, n);
         var adj = w.Adjacent;
-        foreach (var (a, b) in _strong)
+        for (var e = 0; e < arcs; e += 2)
         {
-            int x = ids[a], y = ids[b];
+            int x = ends[e], y = ends[e + 1];
             adj[fill[x]++] = y;
             adj[fill[y]++] = x;
         }
@@ -526,6 +527,14 @@ internal sealed class CoordinationDetector
     private readonly GroupWork _groupWork = new();
 
     /// <summary>The working storage of <see cref="CandidateGroups"/>, grown as needed and reused.</summary>
+    /// <summary>The vertex number of <paramref name="account"/>, numbering new accounts in order of appearance.</summary>
+    private static int VertexId(Dictionary<string, int> ids, string account)
+    {
+        ref var id = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ids, account, out var exists);
+        if (!exists) id = ids.Count - 1;
+        return id;
+    }
+
     private sealed class GroupWork
     {
         public Dictionary<string, int> Ids { get; } = new(StringComparer.Ordinal);
@@ -540,19 +549,26 @@ internal sealed class CoordinationDetector
         public Stack<int> Stack { get; } = new();
         public List<int> Component { get; } = [];
 
-        public void Ensure(int vertices, int arcs)
+        public int[] Ends { get; private set; } = [];
+
+        public void Ensure(int vertices)
         {
-            if (Names.Length < vertices)
-            {
-                var size = Math.Max(vertices, Names.Length * 2);
-                Names = new string[size];
-                Start = new int[size + 1];
-                Fill = new int[size];
-                Degree = new int[size];
-                Removed = new bool[size];
-                Seen = new bool[size];
-            }
-            if (Adjacent.Length < arcs) Adjacent = new int[Math.Max(arcs, Adjacent.Length * 2)];
+            if (Names.Length >= vertices) return;
+            var size = Math.Max(vertices, Names.Length * 2);
+            Names = new string[size];
+            Start = new int[size + 1];
+            Fill = new int[size];
+            Degree = new int[size];
+            Removed = new bool[size];
+            Seen = new bool[size];
+        }
+
+        public void EnsureArcs(int arcs)
+        {
+            if (Adjacent.Length >= arcs) return;
+            var size = Math.Max(arcs, Adjacent.Length * 2);
+            Adjacent = new int[size];
+            Ends = new int[size];
         }
     }
 
