@@ -143,6 +143,27 @@ public class PairBoundTests
     }
 
     /// <summary>
+    /// Pairs removed by the bound leave their expiry entries behind until due; those stale entries must not pile up
+    /// (each keeps a removed pair alive): a stream of new pairs, far over the bound, within one horizon.
+    /// </summary>
+    [Fact]
+    public void Entries_of_pairs_the_bound_removed_do_not_pile_up()
+    {
+        var o = new NetworkOptions { MaxPairs = 5 };
+        var d = new CoordinationDetector(o);
+        var mostStale = 0;
+        for (var i = 0; i < 2_000; i++)
+        {
+            d.AddCoShare(new CoShare("k" + i, "a" + i, "p" + i, 1_000 + i, "b" + i, "q" + i, 1_000 + i));
+            if (i % 7 == 0) d.Detect(1_000 + i, []); // the bound applied at detection as well
+            Assert.True(d.ExpiryEntryCount <= d.PairCount + o.MaxPairs, $"{d.ExpiryEntryCount} expiry entries for {d.PairCount} pairs after {i + 1} co-shares");
+            mostStale = Math.Max(mostStale, d.ExpiryEntryCount - d.PairCount);
+        }
+        Assert.InRange(d.PairCount, o.MaxPairs, 2 * o.MaxPairs);
+        Assert.True(mostStale > 0, "the bound never left a stale entry: the test checks nothing");
+    }
+
+    /// <summary>
     /// Busy pairs and quiet ones: thousands of co-shares among a few busy pairs (each moving its pair's time on, their
     /// expiry entries put back when due) must not keep the quiet pairs, some of them late and out of time order, from
     /// expiring, and the busy ones must stay.

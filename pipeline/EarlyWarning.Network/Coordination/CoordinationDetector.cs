@@ -114,6 +114,9 @@ internal sealed class CoordinationDetector
     private readonly PriorityQueue<long, long> _expiryOrder = new(); // bucket numbers that hold entries, lowest first
     private readonly Stack<List<PairStat>> _freeBuckets = new();
     private readonly List<PairStat> _dueAgain = [];
+    // Entries of pairs the pair bound removed: left in their buckets (skipped when due) until they outnumber the pairs,
+    // then dropped by a rebuild, so removed pairs are not kept alive for up to a horizon in any number.
+    private int _staleExpiry;
     // Pairs with at least MinDistinctContents keys: the only ones candidate groups are built from.
     private readonly HashSet<(string, string)> _strong = [];
     private readonly List<Campaign> _campaigns = [];
@@ -341,8 +344,20 @@ internal sealed class CoordinationDetector
         if (_freeBuckets.Count < 16) _freeBuckets.Push(list);
     }
 
+    /// <summary>Entries in the expiry buckets, stale ones included (tests).</summary>
+    internal int ExpiryEntryCount
+    {
+        get
+        {
+            var n = 0;
+            foreach (var list in _expiryBuckets.Values) n += list.Count;
+            return n;
+        }
+    }
+
     private void RebuildExpiry()
     {
+        _staleExpiry = 0;
         foreach (var list in _expiryBuckets.Values) ReleaseBucket(list);
         _expiryBuckets.Clear();
         _expiryOrder.Clear();
@@ -370,8 +385,12 @@ internal sealed class CoordinationDetector
             for (var i = 0; i < list.Count; i++)
             {
                 var p = list[i];
-                // A pair's only entry; the flag guards a key taken by a new pair all the same.
-                if (p.Removed) continue;
+                // The entry of a pair the bound removed (its key may belong to a new pair by now).
+                if (p.Removed)
+                {
+                    _staleExpiry--;
+                    continue;
+                }
                 if (p.ExpiryMs >= cutoff) list[kept++] = p; // only in the bucket the cutoff falls in
                 else if (p.LastMs < cutoff) RemovePair(p.Key);
                 else _dueAgain.Add(p); // active since its entry was made: due again at its last co-share
@@ -384,8 +403,12 @@ internal sealed class CoordinationDetector
         }
         foreach (var p in _dueAgain) AddExpiry(p, p.LastMs);
         if (_pairs.Count <= _o.MaxPairs) return;
-        // The removed pairs' entries stay in their buckets, marked, until those come due (within the horizon): no rebuild.
-        RemoveLeastRecentPairs(_pairs.Count - _o.MaxPairs);
+        // The removed pairs' entries stay in their buckets, marked, until those come due (within the horizon), unless
+        // they come to outnumber the pairs left.
+        var excess = _pairs.Count - _o.MaxPairs;
+        RemoveLeastRecentPairs(excess);
+        _staleExpiry += excess;
+        if (_staleExpiry > _pairs.Count) RebuildExpiry();
     }
 
     /// <summary>
