@@ -215,18 +215,30 @@ public sealed class AccountGraph
     /// </summary>
     internal void Capture(StateCapture c)
     {
-        // Array sorts on value keys: the same order as LINQ's OrderBy/ThenBy at a fraction of the cost.
-        var acc = new AccountStats[_accounts.Count];
-        _accounts.Values.CopyTo(acc, 0);
-        var accKeys = new AccountKey[acc.Length];
-        for (var i = 0; i < acc.Length; i++) accKeys[i] = new AccountKey(acc[i].LastActiveMs, acc[i].Account);
-        Array.Sort(accKeys, acc);
-        var w = c.Now;
-        w.Write(acc.Length);
-        for (var i = 0; i < acc.Length; i++)
+        // Array sorts on value keys: the same order as LINQ's OrderBy/ThenBy at a fraction of the cost. Pooled: the
+        // arrays are large objects, and one allocated here could start a full collection while the analysis waits.
+        var n = _accounts.Count;
+        var accArray = WindowArrayPool<AccountStats>.Shared.Rent(n);
+        var keyArray = WindowArrayPool<AccountKey>.Shared.Rent(n);
+        try
         {
-            acc[i].SavePosition = i;
-            acc[i].Write(w);
+            var acc = accArray.AsSpan(0, n);
+            var accKeys = keyArray.AsSpan(0, n);
+            _accounts.Values.CopyTo(accArray, 0);
+            for (var i = 0; i < n; i++) accKeys[i] = new AccountKey(acc[i].LastActiveMs, acc[i].Account);
+            accKeys.Sort(acc);
+            var w = c.Now;
+            w.Write(n);
+            for (var i = 0; i < n; i++)
+            {
+                acc[i].SavePosition = i;
+                acc[i].Write(w);
+            }
+        }
+        finally
+        {
+            WindowArrayPool<AccountStats>.Shared.Return(accArray, clearArray: true);
+            WindowArrayPool<AccountKey>.Shared.Return(keyArray, clearArray: true);
         }
         // Up to a million edges (48 MB): a pooled array, so a checkpoint does not allocate (and page in) a fresh
         // large object each time, which cost a collection in the middle of the capture. Returned once written.
