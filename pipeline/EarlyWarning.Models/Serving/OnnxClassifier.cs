@@ -170,7 +170,8 @@ public sealed class OnnxClassifier : IDisposable
     /// per Run, and each Run is only as wide as its own longest row (rounded up to <see cref="WidthStep"/>) rather
     /// than the longest post of the whole batch. Padding adds index 0 with value 0, which leaves every sum unchanged;
     /// a short last Run is padded with empty rows whose output is ignored. The tensors of each width are created once
-    /// per thread over pinned buffers and bound to the session, so a steady stream allocates nothing.
+    /// per set of run buffers (one set per concurrent caller) over pinned memory and bound to the session, so a steady
+    /// stream allocates nothing.
     /// </summary>
     public void PredictFeatures(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, ReadOnlySpan<int> counts, int stride, Span<float> probabilities)
     {

@@ -547,9 +547,6 @@ internal sealed class CoordinationDetector
         return groups;
     }
 
-    private readonly GroupWork _groupWork = new();
-
-    /// <summary>The working storage of <see cref="CandidateGroups"/>, grown as needed and reused.</summary>
     /// <summary>The vertex number of <paramref name="account"/>, numbering new accounts in order of appearance.</summary>
     private static int VertexId(Dictionary<string, int> ids, string account)
     {
@@ -558,6 +555,9 @@ internal sealed class CoordinationDetector
         return id;
     }
 
+    private readonly GroupWork _groupWork = new();
+
+    /// <summary>The working storage of <see cref="CandidateGroups"/>, grown as needed and reused.</summary>
     private sealed class GroupWork
     {
         public Dictionary<string, int> Ids { get; } = new(StringComparer.Ordinal);
@@ -568,11 +568,11 @@ internal sealed class CoordinationDetector
         public bool[] Removed { get; private set; } = [];
         public bool[] Seen { get; private set; } = [];
         public int[] Adjacent { get; private set; } = [];
+        /// <summary>Each strong pair's two vertex numbers, in enumeration order.</summary>
+        public int[] Ends { get; private set; } = [];
         public Queue<int> Queue { get; } = new();
         public Stack<int> Stack { get; } = new();
         public List<int> Component { get; } = [];
-
-        public int[] Ends { get; private set; } = [];
 
         public void Ensure(int vertices)
         {
