@@ -19,4 +19,16 @@ internal static class AllocationMeter
         var after = GC.GetAllocatedBytesForCurrentThread();
         return (after - before) / (double)operations;
     }
+
+    /// <summary>
+    /// Rents from <see cref="System.Buffers.ArrayPool{T}.Shared"/> on the calling thread during one run after a warm
+    /// one. A zero-allocation hot path must make none (see <see cref="EarlyWarning.Tests.SharedPoolRents"/>).
+    /// </summary>
+    public static int SharedPoolRentsPerRun(Action run)
+    {
+        run();
+        using var rents = new EarlyWarning.Tests.SharedPoolRents();
+        run();
+        return rents.Count;
+    }
 }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using EarlyWarning.Core.Buffers;
 using EarlyWarning.Models.Onnx;
 using EarlyWarning.Models.Training;
 using EarlyWarning.Text.Features;
@@ -134,9 +134,9 @@ public sealed class OnnxClassifier : IDisposable
             return;
         }
         var width = Hasher.Options.MaxFeatures;
-        var idx = ArrayPool<int>.Shared.Rent(n * width);
-        var val = ArrayPool<float>.Shared.Rent(n * width);
-        var counts = ArrayPool<int>.Shared.Rent(n);
+        var idx = SteadyPool<int>.Shared.Rent(n * width);
+        var val = SteadyPool<float>.Shared.Rent(n * width);
+        var counts = SteadyPool<int>.Shared.Rent(n);
         try
         {
             for (var r = 0; r < n; r++)
@@ -150,9 +150,9 @@ public sealed class OnnxClassifier : IDisposable
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(idx);
-            ArrayPool<float>.Shared.Return(val);
-            ArrayPool<int>.Shared.Return(counts);
+            SteadyPool<int>.Shared.Return(idx);
+            SteadyPool<float>.Shared.Return(val);
+            SteadyPool<int>.Shared.Return(counts);
         }
     }
 
@@ -181,8 +181,8 @@ public sealed class OnnxClassifier : IDisposable
         if (n == 0) return;
         if (stride <= 0 || indices.Length < (n - 1) * stride + counts[n - 1] || values.Length < indices.Length)
             throw new ArgumentException("indices/values are shorter than counts and stride say", nameof(indices));
-        var order = ArrayPool<int>.Shared.Rent(n);
-        var negCounts = ArrayPool<int>.Shared.Rent(n);
+        var order = SteadyPool<int>.Shared.Rent(n);
+        var negCounts = SteadyPool<int>.Shared.Rent(n);
         RunBuffers? buffers = null;
         try
         {
@@ -219,8 +219,8 @@ public sealed class OnnxClassifier : IDisposable
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(order);
-            ArrayPool<int>.Shared.Return(negCounts);
+            SteadyPool<int>.Shared.Return(order);
+            SteadyPool<int>.Shared.Return(negCounts);
             if (buffers is not null) lock (_idleRunBuffers) _idleRunBuffers.Push(buffers);
         }
     }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using EarlyWarning.Core.Buffers;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Models.Lexicons;
 using EarlyWarning.Text.Normalization;
@@ -106,8 +106,8 @@ public sealed class PostClassifier : IDisposable
         var norm = normalizedOut ?? new string[texts.Count];
         for (var i = 0; i < texts.Count; i++) norm[i] = texts[i].Length == 0 ? "" : Lexicon.Normalize(texts[i]);
         var steps = Lexicon.NormalizationSteps;
-        var probs = ArrayPool<float>.Shared.Rent(Math.Max(1, texts.Count * c));
-        var shadowProbs = shadow is null ? null : ArrayPool<float>.Shared.Rent(Math.Max(1, texts.Count * sc));
+        var probs = SteadyPool<float>.Shared.Rent(Math.Max(1, texts.Count * c));
+        var shadowProbs = shadow is null ? null : SteadyPool<float>.Shared.Rent(Math.Max(1, texts.Count * sc));
         try
         {
             Predict(Model, texts, norm, steps, probs);
@@ -133,8 +133,8 @@ public sealed class PostClassifier : IDisposable
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(probs);
-            if (shadowProbs is not null) ArrayPool<float>.Shared.Return(shadowProbs);
+            SteadyPool<float>.Shared.Return(probs);
+            if (shadowProbs is not null) SteadyPool<float>.Shared.Return(shadowProbs);
         }
     }
 

@@ -25,6 +25,12 @@ internal sealed class ThreadScratch
     /// <summary>Raw feature keys and sort scratch (Featurize).</summary>
     public readonly int[] Keys = new int[CharCapacity * 6];
     public readonly int[] Sorted = new int[CharCapacity * 6];
+    /// <summary>Zawgyi text converted to Unicode (Normalize); created on a thread's first Zawgyi post.</summary>
+    public char[] Zawgyi => _zawgyi ??= new char[CharCapacity * 2 + 16];
+    /// <summary>ICU's in-place transform buffer (ZawgyiConverter); created on a thread's first Zawgyi post.</summary>
+    public char[] Transform => _transform ??= new char[CharCapacity * 2 + 16];
+
+    private char[]? _zawgyi, _transform;
 
     /// <summary>Returns <paramref name="own"/> when it is big enough, else a rented array (recorded in <paramref name="rented"/>).</summary>
     public static T[] Get<T>(T[] own, int length, ref T[]? rented)

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
+using EarlyWarning.Text.Internal;
+
 namespace EarlyWarning.Text.Myanmar;
 
 /// <summary>
@@ -39,23 +41,25 @@ public static unsafe class ZawgyiConverter
         if (zawgyi.Length == 0) return true;
         // ICU transforms in place inside a buffer with spare capacity; Zawgyi-my can lengthen text a little.
         var capacity = zawgyi.Length * 2 + 16;
+        var scratch = ThreadScratch.Current;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var buf = ArrayPool<char>.Shared.Rent(capacity);
+            char[]? rented = null;
+            var buf = ThreadScratch.Get(scratch.Transform, capacity, ref rented);
             try
             {
                 zawgyi.CopyTo(buf);
                 int len = zawgyi.Length, limit = zawgyi.Length, status = 0;
                 fixed (char* p = buf)
                     icu.TransUChars(trans, p, &len, buf.Length, 0, &limit, &status);
-                if (status == UBufferOverflowError) { capacity = Math.Max(len, capacity * 2) + 16; continue; }
+                if (status == UBufferOverflowError) { capacity = Math.Max(len, buf.Length * 2) + 16; continue; }
                 if (status > 0 || len < 0) return false;
                 if (len > output.Length) { written = len; return false; }
                 buf.AsSpan(0, len).CopyTo(output);
                 written = len;
                 return true;
             }
-            finally { ArrayPool<char>.Shared.Return(buf); }
+            finally { ThreadScratch.Return(rented); }
         }
         return false;
     }

@@ -128,20 +128,15 @@ public sealed class TextNormalizer
             if (Has(NormalizationSteps.ZawgyiToUnicode) && ZawgyiDetector.ContainsMyanmar(cur)
                 && (_zawgyi ??= ZawgyiDetector.Default).GetZawgyiProbability(cur) > ZawgyiThreshold)
             {
-                zawgyi = ArrayPool<char>.Shared.Rent(cur.Length * 2 + 16);
-                if (ZawgyiConverter.TryConvert(cur, zawgyi, out var zn)) cur = zawgyi.AsSpan(0, zn);
+                var zawgyiBuf = ThreadScratch.Get(scratch.Zawgyi, cur.Length * 2 + 16, ref zawgyi);
+                if (ZawgyiConverter.TryConvert(cur, zawgyiBuf, out var zn)) cur = zawgyiBuf.AsSpan(0, zn);
             }
 
             if (Has(NormalizationSteps.Nfkc) && !NfkcQuickCheck.IsKnownNormalized(cur))
             {
                 var nfkcBuf = ThreadScratch.Get(scratch.Nfkc, cur.Length * 4 + 16, ref nfkc);
-                if (NfkcQuickCheck.TryNormalizeSimple(cur, nfkcBuf, out var kn)) cur = nfkcBuf.AsSpan(0, kn);
-                else
-                {
-                    // ICU may need a bigger buffer than the scratch one: always work in a rented array here.
-                    if (nfkc is null) nfkc = ArrayPool<char>.Shared.Rent(cur.Length * 4 + 16);
-                    if (TryNfkc(cur, ref nfkc, out kn)) cur = nfkc.AsSpan(0, kn);
-                }
+                if (NfkcQuickCheck.TryNormalizeSimple(cur, nfkcBuf, out var kn)
+                    || TryNfkc(cur, ref nfkcBuf, ref nfkc, out kn)) cur = nfkcBuf.AsSpan(0, kn);
             }
 
             if (cur.Length > output.Length) return OperationStatus.DestinationTooSmall;
@@ -170,15 +165,18 @@ public sealed class TextNormalizer
         finally { ArrayPool<char>.Shared.Return(buffer); }
     }
 
-    private static bool TryNfkc(ReadOnlySpan<char> src, ref char[] buffer, out int written)
+    // NFKC through ICU into buffer; when ICU needs more room (one character can expand to 18), rents the exact
+    // need, recorded in rented so the caller returns it.
+    private static bool TryNfkc(ReadOnlySpan<char> src, ref char[] buffer, ref char[]? rented, out int written)
     {
         written = 0;
         try
         {
             if (src.TryNormalize(buffer, out written, NormalizationForm.FormKC)) return true;
             var need = src.GetNormalizedLength(NormalizationForm.FormKC);
-            ArrayPool<char>.Shared.Return(buffer);
-            buffer = ArrayPool<char>.Shared.Rent(need);
+            ThreadScratch.Return(rented);
+            rented = null;
+            buffer = ThreadScratch.Get(Array.Empty<char>(), need, ref rented);
             return src.TryNormalize(buffer, out written, NormalizationForm.FormKC);
         }
         catch (ArgumentException)
