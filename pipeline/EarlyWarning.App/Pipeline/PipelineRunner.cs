@@ -114,13 +114,34 @@ public sealed class PipelineRunner
         Status.State = "running";
 
         var sourceDrained = false;
+        // One failing stage must end the run, not hang it: the others would wait forever on channels nobody reads or
+        // writes any more (a store that fails its write left every stage blocked on a full channel). The first failure
+        // closes every channel with it, so blocked writers and readers all stop, and it is what the run throws.
+        Exception? firstFailure = null;
+        using var readStop = CancellationTokenSource.CreateLinkedTokenSource(stopReading); // also stops a source waiting for messages
+        Task Stage(Func<Task> body) => Task.Run(async () =>
+        {
+            try { await body().ConfigureAwait(false); }
+            catch (Exception ex)
+            {
+                if (Interlocked.CompareExchange(ref firstFailure, ex, null) is null)
+                {
+                    raw.Writer.TryComplete(ex);
+                    decoded.Writer.TryComplete(ex);
+                    classified.Writer.TryComplete(ex);
+                    toStore.Writer.TryComplete(ex);
+                    readStop.Cancel();
+                }
+                throw;
+            }
+        });
         var tasks = new[]
         {
-            Task.Run(async () =>
+            Stage(async () =>
             {
                 try
                 {
-                    await foreach (var m in _source.ReadAsync(resume, stopReading).ConfigureAwait(false))
+                    await foreach (var m in _source.ReadAsync(resume, readStop.Token).ConfigureAwait(false))
                     {
                         Status.AddRead(1);
                         // Latency starts here, when the source hands the message over, not when decode reaches it.
@@ -128,22 +149,23 @@ public sealed class PipelineRunner
                     }
                     sourceDrained = !stopReading.IsCancellationRequested;
                 }
-                finally { raw.Writer.Complete(); }
+                finally { raw.Writer.TryComplete(); }
             }),
-            Task.Run(() => DecodeAsync(raw.Reader, decoded.Writer)),
-            Task.Run(() => ClassifyAsync(decoded.Reader, classified.Writer)),
-            Task.Run(() => AnalyseAsync(classified.Reader, toStore.Writer, () => sourceDrained && _source.IsFinite && _o.FlushAtEnd, stateOffsets)),
-            Task.Run(() => StoreAsync(toStore.Reader)),
+            Stage(() => DecodeAsync(raw.Reader, decoded.Writer)),
+            Stage(() => ClassifyAsync(decoded.Reader, classified.Writer)),
+            Stage(() => AnalyseAsync(classified.Reader, toStore.Writer, () => sourceDrained && _source.IsFinite && _o.FlushAtEnd, stateOffsets)),
+            Stage(() => StoreAsync(toStore.Reader)),
         };
         try
         {
             await Task.WhenAll(tasks).ConfigureAwait(false);
             Status.State = sourceDrained ? "finished" : "stopped";
         }
-        catch
+        catch (Exception ex)
         {
             Status.State = "failed";
-            throw;
+            // The cause, not a stage that stopped because of it (a closed channel).
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(Volatile.Read(ref firstFailure) ?? ex);
         }
     }
 
@@ -180,7 +202,7 @@ public sealed class PipelineRunner
                 await output.WriteAsync(batch).ConfigureAwait(false);
             }
         }
-        finally { output.Complete(); }
+        finally { output.TryComplete(); } // TryComplete: a failing stage may have closed it already
     }
 
     private void Pseudonymise(Post post)
@@ -234,7 +256,7 @@ public sealed class PipelineRunner
                 await output.WriteAsync(batch).ConfigureAwait(false);
             }
         }
-        finally { output.Complete(); }
+        finally { output.TryComplete(); } // TryComplete: a failing stage may have closed it already
     }
 
     private async Task AnalyseAsync(ChannelReader<WorkBatch> input, ChannelWriter<StoreBatch> output, Func<bool> flushAtEnd,
@@ -316,7 +338,7 @@ public sealed class PipelineRunner
             AddAlerts(final, alerts, aggregates, evidence);
             await output.WriteAsync(final).ConfigureAwait(false);
         }
-        finally { output.Complete(); }
+        finally { output.TryComplete(); } // TryComplete: a failing stage may have closed it already
     }
 
     private void DrainAnalysis(List<Signal> signals, List<Alert> alerts, List<SeriesPoint> aggregates)
