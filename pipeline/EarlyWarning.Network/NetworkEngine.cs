@@ -47,8 +47,6 @@ public sealed class NetworkEngine
 {
     private const int StateVersion = 4;
     private const int MaxReviewMatches = 1000;
-    private int _lastStateBytes;
-    private readonly System.Runtime.CompilerServices.StrongBox<MemoryStream?> _encodeBuffer = new();
     private readonly NetworkOptions _o;
     private readonly long _windowMs;
     private readonly long _detectEveryMs;
@@ -552,7 +550,7 @@ public sealed class NetworkEngine
     /// </summary>
     public StateCapture CaptureState()
     {
-        var c = new StateCapture(Volatile.Read(ref _lastStateBytes)) { Encoded = n => Volatile.Write(ref _lastStateBytes, n), Buffer = _encodeBuffer };
+        var c = new StateCapture();
         var w = c.Now;
         w.Write("EWNET");
         w.Write(StateVersion);

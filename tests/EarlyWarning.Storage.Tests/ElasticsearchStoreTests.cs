@@ -272,7 +272,7 @@ public sealed class ElasticsearchStoreTests : IDisposable
             Score = double.NaN,
         });
         b.Aggregates.Add(new SeriesPoint(T0, "KE", "Nairobi", "journalists", Labels.Hate, 4));
-        b.State["graph"] = [1, 2];
+        b.State["graph"] = new byte[] { 1, 2 };
         await store.WriteAsync(b);
 
         Assert.Equal(["index", "index", "index", "create", "update", "index", "index", "index"], seen.Select(s => s.Action));

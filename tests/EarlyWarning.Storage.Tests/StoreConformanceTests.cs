@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EarlyWarning.Core.Alerts;
+using EarlyWarning.Core.Buffers;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Core.Stores;
 using EarlyWarning.Storage;
@@ -90,7 +91,7 @@ public abstract class StoreConformanceTests
         b.Alerts.Add(MakeAlert());
         b.Aggregates.Add(new SeriesPoint(T0, "MM", "Rakhine", "journalists", Labels.Hate, 20));
         b.Checkpoints["test:src"] = 1001;
-        b.State["signals"] = [1, 2, 3];
+        b.State["signals"] = new byte[] { 1, 2, 3 };
         return b;
     }
 
@@ -321,7 +322,7 @@ public abstract class StoreConformanceTests
         var b = new StoreBatch();
         b.Posts.Add(MakePost(1, text: "")); // media-only posts have no text
         b.DeadLetters.Add(new DeadLetter(new SourcePosition("test:src", 7), DeadLetterReasons.InvalidJson, ReadOnlyMemory<byte>.Empty, T0));
-        b.State["empty"] = [];
+        b.State["empty"] = Array.Empty<byte>();
         await store.WriteAsync(b);
 
         Assert.Equal("", (await store.GetPostAsync("t:1"))?.Text);
@@ -373,15 +374,54 @@ public abstract class StoreConformanceTests
         var bytes = Enumerable.Range(0, 4096).Select(i => (byte)(i * 31)).ToArray();
         var b = new StoreBatch();
         b.State["graph"] = bytes;
-        b.State["series"] = [0];
+        b.State["series"] = new byte[] { 0 };
         await store.WriteAsync(b);
         Assert.Equal(bytes, await store.GetStateAsync("graph"));
 
         var b2 = new StoreBatch();
-        b2.State["graph"] = [9, 8, 7];
+        b2.State["graph"] = new byte[] { 9, 8, 7 };
         await store.WriteAsync(b2);
         Assert.Equal(new byte[] { 9, 8, 7 }, await store.GetStateAsync("graph"));
         Assert.Equal(new byte[] { 0 }, await store.GetStateAsync("series"));
+    }
+
+    [Fact]
+    public async Task Chunked_state_round_trips_byte_for_byte_and_replaces_a_longer_one()
+    {
+        await using var store = await CreateStoreAsync();
+        // Several pooled chunks, a last one partly filled, and a span asked for that is larger than a chunk (a chunk
+        // of its own) in the middle.
+        var expected = new List<byte>();
+        var rng = new Random(7);
+        using var blob = new StateBlob();
+        var w = new BinaryWriter(blob.AsWriteStream());
+        for (var i = 0; i < 50_000; i++)
+        {
+            w.Write(i);
+            expected.AddRange(BitConverter.GetBytes(i));
+        }
+        w.Flush();
+        var big = blob.GetSpan(StateBlob.ChunkSize + 10);
+        for (var i = 0; i < StateBlob.ChunkSize + 10; i++) big[i] = (byte)rng.Next();
+        expected.AddRange(big[..(StateBlob.ChunkSize + 10)].ToArray());
+        blob.Advance(StateBlob.ChunkSize + 10);
+        for (var i = 0; i < 70_001; i++)
+        {
+            blob.WriteByte((byte)(i * 7));
+            expected.Add((byte)(i * 7));
+        }
+        Assert.True(blob.SegmentCount > 4, $"{blob.SegmentCount} segments");
+        var b = new StoreBatch();
+        b.State["graph"] = blob;
+        await store.WriteAsync(b);
+        Assert.Equal(expected.ToArray(), await store.GetStateAsync("graph"));
+
+        using var shorter = new StateBlob();
+        shorter.Write(Enumerable.Range(0, StateBlob.ChunkSize * 2 + 5).Select(i => (byte)(i % 251)).ToArray());
+        var b2 = new StoreBatch();
+        b2.State["graph"] = shorter;
+        await store.WriteAsync(b2);
+        Assert.Equal(shorter.ToArray(), await store.GetStateAsync("graph"));
     }
 
     [Fact]

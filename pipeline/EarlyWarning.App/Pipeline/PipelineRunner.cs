@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using EarlyWarning.App.Pipeline.Sources;
 using EarlyWarning.Core.Alerts;
+using EarlyWarning.Core.Buffers;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Core.Privacy;
 using EarlyWarning.Core.Stores;
@@ -320,8 +321,8 @@ public sealed class PipelineRunner
                 await output.WriteAsync(sb).ConfigureAwait(false);
             }
 
-            // The final state below supersedes one still being encoded (it is stored after it in any case).
-            if (pending is not null) await pending.ConfigureAwait(false);
+            // The final state below supersedes one still being encoded: that one is dropped (its chunks pooled again).
+            if (pending is not null) Release((await pending.ConfigureAwait(false)).State);
             var final = new StoreBatch();
             lock (_analysisLock)
             {
@@ -369,7 +370,12 @@ public sealed class PipelineRunner
     }
 
     /// <summary>Stage state taken at one instant and encoded: the time the analysis was held, the whole cost, the size.</summary>
-    private sealed record CapturedState(Dictionary<string, byte[]> State, TimeSpan Held, TimeSpan Took, long Bytes);
+    private sealed record CapturedState(Dictionary<string, StateBlob> State, TimeSpan Held, TimeSpan Took, long Bytes);
+
+    private static void Release(Dictionary<string, StateBlob> state)
+    {
+        foreach (var blob in state.Values) blob.Dispose();
+    }
 
     /// <summary>
     /// Takes both stages' state and the offsets it reflects while the caller holds the analysis lock, and encodes the
@@ -388,21 +394,24 @@ public sealed class PipelineRunner
     private StageCapture Capture(Dictionary<string, long> offsets)
     {
         var started = Stopwatch.GetTimestamp();
-        var state = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        // Written into pooled chunks, as the network state is (see StateBlob): no large array per checkpoint.
+        var signals = new StateBlob();
+        Signals.SaveState(signals);
+        var state = new Dictionary<string, StateBlob>(StringComparer.Ordinal)
         {
-            [SignalsStateKey] = Signals.SaveState(),
+            [SignalsStateKey] = signals,
             [OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets),
         };
         var network = Network.CaptureState();
         return new StageCapture(state, network, Stopwatch.GetElapsedTime(started));
     }
 
-    private sealed record StageCapture(Dictionary<string, byte[]> State, StateCapture Network, TimeSpan Held)
+    private sealed record StageCapture(Dictionary<string, StateBlob> State, StateCapture Network, TimeSpan Held)
     {
         public CapturedState Encode()
         {
             var started = Stopwatch.GetTimestamp();
-            State[NetworkStateKey] = Network.Encode();
+            State[NetworkStateKey] = Network.EncodeToBlob();
             var took = Held + Stopwatch.GetElapsedTime(started);
             return new CapturedState(State, Held, took, State.Values.Sum(v => (long)v.Length));
         }
@@ -475,7 +484,8 @@ public sealed class PipelineRunner
                 Merge(merged, b);
             }
             if (merged.IsEmpty) continue;
-            await _store.WriteAsync(merged).ConfigureAwait(false);
+            try { await _store.WriteAsync(merged).ConfigureAwait(false); }
+            finally { Release(merged.State); } // written (or failed): the state's chunks go back to the pool
             if (Reidentification is { Enabled: true } reid) await reid.FlushAsync().ConfigureAwait(false);
             // Only now is the batch durable: the source may commit its offsets (at-least-once).
             _source.Acknowledge(merged.Checkpoints);
@@ -509,7 +519,12 @@ public sealed class PipelineRunner
         }
         into.Aggregates.AddRange(from.Aggregates);
         foreach (var (k, v) in from.Checkpoints) into.Checkpoints[k] = Math.Max(v, into.Checkpoints.GetValueOrDefault(k));
-        foreach (var (k, v) in from.State) into.State[k] = v;
+        foreach (var (k, v) in from.State)
+        {
+            // A newer state of the same stage supersedes the older one within the transaction.
+            if (into.State.TryGetValue(k, out var older) && !ReferenceEquals(older, v)) older.Dispose();
+            into.State[k] = v;
+        }
     }
 
     private sealed class WorkBatch

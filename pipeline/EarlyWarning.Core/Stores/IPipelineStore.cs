@@ -1,4 +1,5 @@
 using EarlyWarning.Core.Alerts;
+using EarlyWarning.Core.Buffers;
 using EarlyWarning.Core.Posts;
 
 namespace EarlyWarning.Core.Stores;
@@ -16,8 +17,11 @@ public sealed class StoreBatch
     public List<SeriesPoint> Aggregates { get; } = [];
     /// <summary>Highest source offset (per source) whose message is fully reflected by this batch and those before it.</summary>
     public Dictionary<string, long> Checkpoints { get; } = [];
-    /// <summary>Opaque state of stateful stages, stored with the checkpoints it reflects (key → bytes).</summary>
-    public Dictionary<string, byte[]> State { get; } = [];
+    /// <summary>
+    /// Opaque state of stateful stages, stored with the checkpoints it reflects (key → bytes). The batch's producer
+    /// disposes the blobs once the store has written them (their chunks go back to the pool); a store never keeps one.
+    /// </summary>
+    public Dictionary<string, StateBlob> State { get; } = [];
 
     /// <summary>
     /// How many posts at the end of <see cref="Posts"/> were read earlier and are stored now as evidence of an alert

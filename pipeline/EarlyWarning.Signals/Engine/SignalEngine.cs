@@ -170,7 +170,18 @@ public sealed class SignalEngine
     /// <summary>A checkpoint of series, baselines, trackers, open alerts and undrained output.</summary>
     public byte[] SaveState() => JsonSerializer.SerializeToUtf8Bytes(_st, Json);
 
-    /// <summary>Restores a checkpoint from <see cref="SaveState"/>; the engine continues as if never stopped.</summary>
+    /// <summary>
+    /// Writes the same bytes as <see cref="SaveState()"/> into <paramref name="output"/> (the pipeline's pooled state
+    /// chunks), so a checkpoint does not put the JSON on the large-object heap.
+    /// </summary>
+    public void SaveState(System.Buffers.IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = Json.Encoder, Indented = Json.WriteIndented, MaxDepth = Json.MaxDepth });
+        JsonSerializer.Serialize(w, _st, Json);
+    }
+
+    /// <summary>Restores a checkpoint from <see cref="SaveState()"/>; the engine continues as if never stopped.</summary>
     public void LoadState(byte[] state)
     {
         ArgumentNullException.ThrowIfNull(state);

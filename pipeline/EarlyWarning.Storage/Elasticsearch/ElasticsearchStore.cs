@@ -121,9 +121,11 @@ public sealed class ElasticsearchStore : IPipelineStore
         if (batch.Checkpoints.Count == 0 && batch.State.Count == 0) return;
         using (var bulk = NewIndexer())
         {
+            // One base64 string per state: the blob is copied into one array here (Elasticsearch is not the store for
+            // large network state; SQLite writes it chunk by chunk).
             foreach (var (key, bytes) in batch.State)
             {
-                await bulk.AddAsync(BulkItemKind.State, "index", StateIndex, StateId(key), w => WriteState(w, key, bytes, now), ct: ct)
+                await bulk.AddAsync(BulkItemKind.State, "index", StateIndex, StateId(key), w => WriteState(w, key, bytes.ToArray(), now), ct: ct)
                     .ConfigureAwait(false);
             }
             foreach (var (source, offset) in batch.Checkpoints)

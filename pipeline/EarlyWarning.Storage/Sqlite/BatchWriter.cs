@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using EarlyWarning.Core.Alerts;
+using EarlyWarning.Core.Buffers;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Core.Stores;
 using Microsoft.Data.Sqlite;
@@ -26,6 +27,7 @@ internal sealed class BatchWriter : IDisposable
     private readonly Statement _upsertAggregate;
     private readonly Statement _upsertCheckpoint;
     private readonly Statement _upsertState;
+    private readonly Statement _upsertStateZeroBlob;
     private readonly Statement _updateStatus;
     private readonly Statement _insertFeedback;
     private readonly Statement[] _all;
@@ -85,12 +87,17 @@ internal sealed class BatchWriter : IDisposable
             INSERT INTO state (key, value, updated_at) VALUES ($key, $value, $updated_at)
             ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
             """);
+        _upsertStateZeroBlob = new(conn, """
+            INSERT INTO state (key, value, updated_at) VALUES ($key, $value, $updated_at)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+            RETURNING rowid;
+            """);
         _updateStatus = new(conn, "UPDATE alerts SET status = $status, updated_at = $updated_at WHERE id = $id;");
         _insertFeedback = new(conn, """
             INSERT INTO feedback (post_id, label, actor, note, at) VALUES ($post_id, $label, $actor, $note, $at);
             """);
         _all = [.. new[] { _indexPost }.OfType<Statement>(), _insertPost, _upsertDecision, _insertAlert, _updateAlert, _insertAudit, _insertDeadLetter, _upsertAggregate,
-            _upsertCheckpoint, _upsertState, _updateStatus, _insertFeedback];
+            _upsertCheckpoint, _upsertState, _upsertStateZeroBlob, _updateStatus, _insertFeedback];
     }
 
     /// <summary>Writes the whole batch in one transaction; on any failure nothing of it is stored.</summary>
@@ -124,16 +131,42 @@ internal sealed class BatchWriter : IDisposable
             s.Set(2, nowMs);
             s.Run();
         }
-        foreach (var (key, value) in batch.State)
+        foreach (var (key, value) in batch.State) WriteState(key, value, nowMs);
+        ct.ThrowIfCancellationRequested();
+        tx.Commit();
+    }
+
+    // A value in one segment is bound as it is. A chunked one (the network window's state, tens of MB) is never put
+    // together in memory: the row gets a zero-filled blob of its length, and the chunks are written into it in place
+    // with SQLite's incremental blob I/O, inside the same transaction.
+    private void WriteState(string key, StateBlob value, long nowMs)
+    {
+        if (value.SegmentCount <= 1)
         {
             var s = _upsertState;
             s.Set(0, key);
-            s.Set(1, value);
+            s.Set(1, value.SegmentCount == 0 ? [] : value.Segment(0));
             s.Set(2, nowMs);
             s.Run();
+            return;
         }
-        ct.ThrowIfCancellationRequested();
-        tx.Commit();
+        var z = _upsertStateZeroBlob;
+        z.Set(0, key);
+        z.SetZeroBlob(1, value.Length);
+        z.Set(2, nowMs);
+        var rowid = z.RunReturningInt64();
+        var db = _conn.Handle!;
+        SqliteException.ThrowExceptionForRC(raw.sqlite3_blob_open(db, "main", "state", "value", rowid, 1, out var blob), db);
+        using (blob)
+        {
+            var offset = 0;
+            for (var i = 0; i < value.SegmentCount; i++)
+            {
+                var segment = value.Segment(i);
+                SqliteException.ThrowExceptionForRC(raw.sqlite3_blob_write(blob, segment, offset), db);
+                offset += segment.Length;
+            }
+        }
     }
 
     private void WritePost(PostEnvelope env, long nowMs)
@@ -344,6 +377,28 @@ internal sealed class BatchWriter : IDisposable
         public void Set(int index, double value) => SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_double(_stmt, index + 1, value), _db);
 
         public void Set(int index, ReadOnlySpan<byte> blob) => SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_blob(_stmt, index + 1, blob), _db);
+
+        /// <summary>Binds a zero-filled blob of <paramref name="length"/> bytes (written later through blob I/O).</summary>
+        public void SetZeroBlob(int index, long length) =>
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_zeroblob(_stmt, index + 1, checked((int)length)), _db);
+
+        /// <summary>Steps a statement with <c>RETURNING</c> one integer; every change is made by the first step.</summary>
+        public long RunReturningInt64()
+        {
+            try
+            {
+                var rc = raw.sqlite3_step(_stmt);
+                if (rc != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(rc == raw.SQLITE_DONE ? raw.SQLITE_ERROR : rc, _db);
+                var value = raw.sqlite3_column_int64(_stmt, 0);
+                rc = raw.sqlite3_step(_stmt);
+                if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, _db);
+                return value;
+            }
+            finally
+            {
+                raw.sqlite3_reset(_stmt);
+            }
+        }
 
         /// <summary>Steps the statement to completion and returns the rows it changed.</summary>
         public int Run()

@@ -1,0 +1,73 @@
+using System.Text;
+using EarlyWarning.App.Pipeline;
+using EarlyWarning.App.Pipeline.Sources;
+using EarlyWarning.Core.Buffers;
+using EarlyWarning.Core.Privacy;
+using EarlyWarning.Core.Stores;
+using EarlyWarning.Models.Serving;
+using EarlyWarning.Network;
+using EarlyWarning.Signals.Engine;
+using EarlyWarning.Storage.Sqlite;
+using EarlyWarning.Tests;
+
+namespace EarlyWarning.Integration.Tests;
+
+/// <summary>Stage state checkpoints travel to the store in pooled chunks (<see cref="StateBlob"/>).</summary>
+public sealed class StateCheckpointTests
+{
+    [Fact]
+    public async Task Checkpointed_state_is_stored_chunk_by_chunk_exactly_and_every_blob_is_released_after_its_write()
+    {
+        var dir = TestPaths.NewTempDir("ew-state-blobs");
+        var sim = Path.Combine(dir, "sim.jsonl");
+        var (rc, _, err) = await EndToEndTests.RunCliAsync("simulate", "--scenario", "election-day", "--seed", "5", "--posts", "20000", "--out", sim);
+        Assert.True(rc == 0, err);
+
+        await using var sqlite = new SqliteStore(Path.Combine(dir, "ew.db"));
+        var store = new RecordingStore(sqlite);
+        await store.InitializeAsync();
+        using var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
+        var network = new NetworkEngine(new NetworkOptions());
+        var signals = new SignalEngine(new SignalOptions());
+        // Checkpoints as often as the analysis allows, so several are encoded while posts keep flowing.
+        var options = new PipelineOptions { StateCheckpointInterval = TimeSpan.FromMilliseconds(20), StateCheckpointMaxShare = 0 };
+        var runner = new PipelineRunner(options, new ReplaySource(sim), store, classifier,
+            new Pseudonymizer(Encoding.UTF8.GetBytes("state-blob-test-key-0123456789abcdef")), signals, network);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await runner.RunAsync(timeout.Token);
+
+        var networkStates = store.Seen.Where(s => s.Key == "network").ToList();
+        Assert.True(networkStates.Count >= 2, $"{networkStates.Count} network states stored");
+        Assert.Contains(networkStates, s => s.Segments > 1); // the chunked write path ran
+        // Every blob handed to the store was released once written (its chunks back in the pool).
+        Assert.All(store.Seen, s => Assert.True(s.Blob.IsDisposed, $"{s.Key} state not released"));
+        // What is stored is byte for byte what the store was given, and the last state is the engines' state now.
+        Assert.Equal(networkStates[^1].Bytes, await sqlite.GetStateAsync("network"));
+        Assert.Equal(network.SaveState(), await sqlite.GetStateAsync("network"));
+        Assert.Equal(signals.SaveState(), await sqlite.GetStateAsync("signals"));
+    }
+
+    [Fact]
+    public void Signals_state_written_into_a_blob_is_the_same_bytes_as_the_array()
+    {
+        var engine = new SignalEngine(new SignalOptions());
+        using var blob = new StateBlob();
+        engine.SaveState(blob);
+        Assert.Equal(engine.SaveState(), blob.ToArray());
+    }
+
+    private sealed record SeenState(string Key, StateBlob Blob, int Segments, byte[] Bytes);
+
+    /// <summary>A store that notes every state blob it is given (and its bytes at that moment), then writes through.</summary>
+    private sealed class RecordingStore(IPipelineStore inner) : DelegatingStore(inner)
+    {
+        public List<SeenState> Seen { get; } = [];
+
+        public override Task WriteAsync(StoreBatch batch, CancellationToken ct = default)
+        {
+            lock (Seen)
+                foreach (var (key, blob) in batch.State) Seen.Add(new SeenState(key, blob, blob.SegmentCount, blob.ToArray()));
+            return base.WriteAsync(batch, ct);
+        }
+    }
+}
