@@ -6,15 +6,21 @@ public enum StorePostsMode { All, Flagged }
 /// <summary>Tuning knobs of the running pipeline; defaults suit a laptop.</summary>
 public sealed class PipelineOptions
 {
-    /// <summary>Largest number of posts that travel between stages as one batch.</summary>
-    public int BatchSize { get; init; } = 512;
+    /// <summary>
+    /// Largest number of posts that travel between stages as one batch. At full speed about six batches are in flight
+    /// (one being filled, one in each channel, one in each stage) besides the raw channel, so this sets most of the
+    /// read→stored latency: on the 1M-post stream, 256 with a 512-message raw channel gave p50 106–121 ms and p99
+    /// 755–807 ms against 239–293 ms and 1,058–1,212 ms for 512 and 1,024, at the same throughput within the machine's
+    /// noise (12.2k–12.8k against 10.7k–13.0k posts/s; BENCHMARKS.md, run 8). ONNX runs 64 rows at a time in any case.
+    /// </summary>
+    public int BatchSize { get; init; } = 256;
     /// <summary>
     /// Capacity of the raw-message channel (messages). Every post waiting in a channel adds to read→stored latency when
     /// the pipeline runs flat out, and deep channels buy no throughput here: on the 1M-post stream, 1,024 raw messages
     /// and one batch per channel gave 5,745 posts/s with p50 0.41 s / p99 2.9 s, against 5,019 posts/s with p50 1.06 s /
-    /// p99 4.1 s for 8,192 and four batches (BENCHMARKS.md, run 4).
+    /// p99 4.1 s for 8,192 and four batches (BENCHMARKS.md, run 4); halved again with the batch size in run 8.
     /// </summary>
-    public int RawChannelCapacity { get; init; } = 1024;
+    public int RawChannelCapacity { get; init; } = 512;
     /// <summary>Batches each channel between the stages holds (each stage also works on one batch of its own).</summary>
     public int BatchChannelCapacity { get; init; } = 1;
     /// <summary>Largest number of posts written in one store transaction (several batches are coalesced).</summary>
