@@ -1,13 +1,6 @@
-using System.Text;
 using EarlyWarning.App.Pipeline;
-using EarlyWarning.App.Pipeline.Sources;
-using EarlyWarning.Core.Privacy;
 using EarlyWarning.Core.Stores;
-using EarlyWarning.Models.Serving;
-using EarlyWarning.Network;
-using EarlyWarning.Signals.Engine;
 using EarlyWarning.Storage.Sqlite;
-using EarlyWarning.Tests;
 
 namespace EarlyWarning.Integration.Tests;
 
@@ -16,18 +9,13 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task A_store_that_fails_a_write_ends_the_run_with_its_error_instead_of_hanging_every_stage()
     {
-        var dir = TestPaths.NewTempDir("ew-store-fails");
-        var sim = Path.Combine(dir, "sim.jsonl");
-        var (rc, _, err) = await EndToEndTests.RunCliAsync("simulate", "--scenario", "election-day", "--seed", "6", "--posts", "20000", "--out", sim);
-        Assert.True(rc == 0, err);
-        await using var sqlite = new SqliteStore(Path.Combine(dir, "ew.db"));
+        using var bed = await PipelineTestBed.CreateAsync("ew-store-fails", seed: 6, posts: 20_000);
+        await using var sqlite = new SqliteStore(Path.Combine(bed.Dir, "ew.db"));
         var store = new FailingStore(sqlite, failWrite: 3);
         await store.InitializeAsync();
-        using var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
         // Small batches and channels: the stream is far from read when the store fails, so every stage is blocked on
         // a full channel at that moment.
-        var runner = new PipelineRunner(new PipelineOptions { BatchSize = 64, RawChannelCapacity = 64, StoreBatchPosts = 64 }, new ReplaySource(sim), store, classifier,
-            new Pseudonymizer(Encoding.UTF8.GetBytes("store-fails-test-key-0123456789abcdef")), new SignalEngine(new SignalOptions()), new NetworkEngine(new NetworkOptions()));
+        var runner = bed.Runner(new PipelineOptions { BatchSize = 64, RawChannelCapacity = 64, StoreBatchPosts = 64 }, store);
         var run = runner.RunAsync(CancellationToken.None);
         var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
         Assert.True(ReferenceEquals(finished, run), "the run hung after its store failed");

@@ -1,14 +1,8 @@
-using System.Text;
 using EarlyWarning.App.Pipeline;
-using EarlyWarning.App.Pipeline.Sources;
 using EarlyWarning.Core.Buffers;
-using EarlyWarning.Core.Privacy;
 using EarlyWarning.Core.Stores;
-using EarlyWarning.Models.Serving;
-using EarlyWarning.Network;
 using EarlyWarning.Signals.Engine;
 using EarlyWarning.Storage.Sqlite;
-using EarlyWarning.Tests;
 
 namespace EarlyWarning.Integration.Tests;
 
@@ -18,21 +12,12 @@ public sealed class StateCheckpointTests
     [Fact]
     public async Task Checkpointed_state_is_stored_chunk_by_chunk_exactly_and_every_blob_is_released_after_its_write()
     {
-        var dir = TestPaths.NewTempDir("ew-state-blobs");
-        var sim = Path.Combine(dir, "sim.jsonl");
-        var (rc, _, err) = await EndToEndTests.RunCliAsync("simulate", "--scenario", "election-day", "--seed", "5", "--posts", "20000", "--out", sim);
-        Assert.True(rc == 0, err);
-
-        await using var sqlite = new SqliteStore(Path.Combine(dir, "ew.db"));
+        using var bed = await PipelineTestBed.CreateAsync("ew-state-blobs", seed: 5, posts: 20_000);
+        await using var sqlite = new SqliteStore(Path.Combine(bed.Dir, "ew.db"));
         var store = new RecordingStore(sqlite);
         await store.InitializeAsync();
-        using var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
-        var network = new NetworkEngine(new NetworkOptions());
-        var signals = new SignalEngine(new SignalOptions());
         // Checkpoints as often as the analysis allows, so several are encoded while posts keep flowing.
-        var options = new PipelineOptions { StateCheckpointInterval = TimeSpan.FromMilliseconds(20), StateCheckpointMaxShare = 0 };
-        var runner = new PipelineRunner(options, new ReplaySource(sim), store, classifier,
-            new Pseudonymizer(Encoding.UTF8.GetBytes("state-blob-test-key-0123456789abcdef")), signals, network);
+        var runner = bed.Runner(new PipelineOptions { StateCheckpointInterval = TimeSpan.FromMilliseconds(20), StateCheckpointMaxShare = 0 }, store);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await runner.RunAsync(timeout.Token);
 
@@ -43,8 +28,8 @@ public sealed class StateCheckpointTests
         Assert.All(store.Seen, s => Assert.True(s.Blob.IsDisposed, $"{s.Key} state not released"));
         // What is stored is byte for byte what the store was given, and the last state is the engines' state now.
         Assert.Equal(networkStates[^1].Bytes, await sqlite.GetStateAsync("network"));
-        Assert.Equal(network.SaveState(), await sqlite.GetStateAsync("network"));
-        Assert.Equal(signals.SaveState(), await sqlite.GetStateAsync("signals"));
+        Assert.Equal(bed.Network.SaveState(), await sqlite.GetStateAsync("network"));
+        Assert.Equal(bed.Signals.SaveState(), await sqlite.GetStateAsync("signals"));
     }
 
     [Fact]
