@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
-
 using EarlyWarning.Text.Internal;
 
 namespace EarlyWarning.Text.Myanmar;
