@@ -7,7 +7,9 @@ namespace EarlyWarning.EndToEnd;
 /// (provider <c>Microsoft-Windows-DotNETRuntime</c>, GC keyword 0x1): why the collector chose to run, which the
 /// collection counts alone do not say. At verbose level the same keyword also gives GCAllocationTick events (one per
 /// ~100 KB allocated, with the type that crossed the mark): the large-object ticks, by type, say what fills the
-/// large-object heap, whose budget starts full collections.
+/// large-object heap, whose budget starts full collections. The same keyword's GCSuspendEEBegin and GCRestartEEEnd
+/// events bound each pause: the time between them, by the deepest generation collected inside, says which collections
+/// hold the program up (and so make the latency tail), which a total pause time does not.
 /// </summary>
 internal sealed class GcReasons : EventListener
 {
@@ -15,6 +17,9 @@ internal sealed class GcReasons : EventListener
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private readonly Dictionary<(int Generation, string Reason), int> _counts = [];
     private readonly Dictionary<string, long> _largeBytes = [];
+    private readonly Dictionary<int, (int Count, double TotalMs, double MaxMs)> _pauses = [];
+    private DateTime _suspendedAt;
+    private int _pauseGeneration = -1;
     private bool _listening = true;
 
     // The reason codes of the runtime's GCStart event (gcinterface.h, gc_reason).
@@ -45,12 +50,37 @@ internal sealed class GcReasons : EventListener
             lock (_counts) _largeBytes[type] = _largeBytes.GetValueOrDefault(type) + bytes;
             return;
         }
+        if (e.EventName.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
+        {
+            lock (_counts)
+            {
+                _suspendedAt = e.TimeStamp;
+                _pauseGeneration = -1;
+            }
+            return;
+        }
+        if (e.EventName.StartsWith("GCRestartEEEnd", StringComparison.Ordinal))
+        {
+            lock (_counts)
+            {
+                if (_suspendedAt == default) return;
+                var ms = (e.TimeStamp - _suspendedAt).TotalMilliseconds;
+                _suspendedAt = default;
+                var (count, total, max) = _pauses.GetValueOrDefault(_pauseGeneration);
+                _pauses[_pauseGeneration] = (count + 1, total + ms, Math.Max(max, ms));
+            }
+            return;
+        }
         if (!e.EventName.StartsWith("GCStart", StringComparison.Ordinal)) return;
         var depth = PayloadInt(e, "Depth");
         var reason = PayloadInt(e, "Reason");
         if (depth < 0 || reason < 0) return;
         var name = reason < Names.Length ? Names[reason] : "reason " + reason;
-        lock (_counts) _counts[(depth, name)] = _counts.GetValueOrDefault((depth, name)) + 1;
+        lock (_counts)
+        {
+            _counts[(depth, name)] = _counts.GetValueOrDefault((depth, name)) + 1;
+            if (_suspendedAt != default) _pauseGeneration = Math.Max(_pauseGeneration, depth);
+        }
     }
 
     private static int PayloadInt(EventWrittenEventArgs e, string name)
@@ -70,6 +100,9 @@ internal sealed class GcReasons : EventListener
             if (_counts.Count == 0) return "no GCStart events seen";
             var reasons = string.Join("; ", _counts.GroupBy(kv => kv.Key.Generation).OrderBy(g => g.Key).Select(g =>
                 $"gen {g.Key}: " + string.Join(", ", g.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Value} {kv.Key.Reason}"))));
+            if (_pauses.Count > 0)
+                reasons += "; pauses: " + string.Join(", ", _pauses.OrderBy(kv => kv.Key).Select(kv => Program.Inv(
+                    $"{(kv.Key < 0 ? "no collection" : "gen " + kv.Key)} {kv.Value.Count} × mean {kv.Value.TotalMs / kv.Value.Count:F0} ms, max {kv.Value.MaxMs:F0} ms, {kv.Value.TotalMs / 1000:F1} s in all")));
             if (_largeBytes.Count == 0) return reasons;
             var total = _largeBytes.Values.Sum();
             return reasons + Program.Inv($"; large-object heap allocations {total / 1e6:N0} MB: ") + string.Join(", ", _largeBytes

@@ -44,6 +44,26 @@ public sealed class EndToEndHarnessTests
         }
     }
 
+    [Fact]
+    public async Task Gc_pauses_are_timed_and_attributed_to_the_deepest_generation_collected()
+    {
+        using var gc = new EndToEnd.GcReasons();
+        for (var i = 0; i < 3; i++) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        // Runtime events reach an in-process listener asynchronously: wait for the induced full collections' pauses.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        Match pause;
+        do
+        {
+            await Task.Delay(100);
+            pause = Regex.Match(gc.Describe(), @"gen 2 (\d+) × mean (\d+) ms, max (\d+) ms");
+        }
+        while ((!pause.Success || int.Parse(pause.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 3) && DateTime.UtcNow < deadline);
+        Assert.True(pause.Success, "no gen-2 pause reported: " + gc.Describe());
+        Assert.True(int.Parse(pause.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 3, gc.Describe());
+        Assert.True(int.Parse(pause.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) <= int.Parse(pause.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Matches(@"gen 2: \d+ induced", gc.Describe());
+    }
+
     [Theory]
     [InlineData("ServerGarbageCollection")]
     [InlineData("ConcurrentGarbageCollection")]
