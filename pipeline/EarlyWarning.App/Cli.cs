@@ -83,8 +83,11 @@ public static class Cli
             err.WriteLine(Usage);
             return 2;
         }
+        // Failures of the environment (files, the database, Kafka, Elasticsearch) end the command with a one-line error and
+        // exit code 1, not an unhandled-exception abort: a database that cannot be opened or a disk that fills mid-run
+        // (the pipeline ends with its store's error) is something a user fixes, not a bug report.
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or FormatException
-            or HttpRequestException or ElasticsearchException)
+            or HttpRequestException or ElasticsearchException or System.Data.Common.DbException or Confluent.Kafka.KafkaException)
         {
             err.WriteLine($"error: {ex.Message}");
             return 1;

@@ -55,6 +55,19 @@ public class CliWiringTests
     }
 
     [Fact]
+    public async Task A_database_that_cannot_be_opened_is_a_one_line_error_with_exit_code_1_not_a_crash()
+    {
+        var dir = TestPaths.NewTempDir("ew-cli-baddb");
+        var notAFile = Directory.CreateDirectory(Path.Combine(dir, "ew.db")).FullName; // a directory where the database should be
+        var (rc, _, err) = await EndToEndTests.RunCliAsync("run", "--source", "simulate:election-day", "--until-end", "--no-dashboard",
+            "--store", "sqlite:" + notAFile, "--data-dir", dir);
+        Assert.Equal(1, rc);
+        Assert.StartsWith("error: ", err, StringComparison.Ordinal);
+        Assert.Contains("unable to open database file", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Fact]
     public async Task Run_delivers_stored_alerts_to_a_signed_webhook_once_and_the_transparency_report_counts_them()
     {
         var dir = TestPaths.NewTempDir("ew-wire");
