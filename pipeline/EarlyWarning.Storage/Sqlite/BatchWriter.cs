@@ -27,7 +27,6 @@ internal sealed class BatchWriter : IDisposable
     private readonly Statement _upsertAggregate;
     private readonly Statement _upsertCheckpoint;
     private readonly Statement _upsertState;
-    private readonly Statement _upsertStateZeroBlob;
     private readonly Statement _updateStatus;
     private readonly Statement _insertFeedback;
     private readonly Statement[] _all;
@@ -85,10 +84,6 @@ internal sealed class BatchWriter : IDisposable
             """);
         _upsertState = new(conn, """
             INSERT INTO state (key, value, updated_at) VALUES ($key, $value, $updated_at)
-            ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-            """);
-        _upsertStateZeroBlob = new(conn, """
-            INSERT INTO state (key, value, updated_at) VALUES ($key, $value, $updated_at)
             ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
             RETURNING rowid;
             """);
@@ -97,7 +92,7 @@ internal sealed class BatchWriter : IDisposable
             INSERT INTO feedback (post_id, label, actor, note, at) VALUES ($post_id, $label, $actor, $note, $at);
             """);
         _all = [.. new[] { _indexPost }.OfType<Statement>(), _insertPost, _upsertDecision, _insertAlert, _updateAlert, _insertAudit, _insertDeadLetter, _upsertAggregate,
-            _upsertCheckpoint, _upsertState, _upsertStateZeroBlob, _updateStatus, _insertFeedback];
+            _upsertCheckpoint, _upsertState, _updateStatus, _insertFeedback];
     }
 
     /// <summary>Writes the whole batch in one transaction; on any failure nothing of it is stored.</summary>
@@ -136,25 +131,17 @@ internal sealed class BatchWriter : IDisposable
         tx.Commit();
     }
 
-    // A value in one segment is bound as it is. A chunked one (the network window's state, tens of MB) is never put
-    // together in memory: the row gets a zero-filled blob of its length, and the chunks are written into it in place
-    // with SQLite's incremental blob I/O, inside the same transaction.
+    // A state value is never put together in memory (the network window's is tens of MB in pooled chunks): the row
+    // gets a zero-filled blob of its length, and the chunks are written into it in place with SQLite's incremental
+    // blob I/O, inside the same transaction.
     private void WriteState(string key, StateBlob value, long nowMs)
     {
-        if (value.SegmentCount <= 1)
-        {
-            var s = _upsertState;
-            s.Set(0, key);
-            s.Set(1, value.SegmentCount == 0 ? [] : value.Segment(0));
-            s.Set(2, nowMs);
-            s.Run();
-            return;
-        }
-        var z = _upsertStateZeroBlob;
-        z.Set(0, key);
-        z.SetZeroBlob(1, value.Length);
-        z.Set(2, nowMs);
-        var rowid = z.RunReturningInt64();
+        var s = _upsertState;
+        s.Set(0, key);
+        s.SetZeroBlob(1, value.Length);
+        s.Set(2, nowMs);
+        var rowid = s.RunReturningInt64();
+        if (value.Length == 0) return;
         var db = _conn.Handle!;
         SqliteException.ThrowExceptionForRC(raw.sqlite3_blob_open(db, "main", "state", "value", rowid, 1, out var blob), db);
         using (blob)
