@@ -39,7 +39,7 @@ public sealed class NetworkStats
 public sealed record ContentMatch(string PostId, string Account, DateTimeOffset At, HashMatch Match);
 
 /// <summary>
-/// The network stage: a streaming account graph over a sliding event-time window (QuikGraph), co-sharing and
+/// The network stage: a streaming account graph over a sliding event-time window (its edges in slots; a QuikGraph copy on demand), co-sharing and
 /// coordination detection, known-content hash matching, and on-demand metrics and exports. Single-threaded and
 /// deterministic: feed posts in stream order with <see cref="Observe"/>, collect signals with <see cref="DrainSignals"/>.
 /// </summary>
@@ -325,23 +325,23 @@ public sealed class NetworkEngine
         var asOfMs = asOf.ToUnixTimeMilliseconds();
         var (names, stats) = WindowAccounts(asOfMs);
         // Vertex numbers go on the accounts' own records for this snapshot (an epoch marks which are current), so
-        // the edge scan below reads them through the edges' endpoint references without hashing any account id.
+        // the edge scan below reads them through the edges' account numbers without hashing any account id.
         var epoch = ++_snapshotEpoch;
         for (var i = 0; i < stats.Length; i++)
         {
             stats[i].SnapshotEpoch = epoch;
             stats[i].SnapshotIndex = i;
         }
-        // Arcs straight from the graph of record's edge index; co-share edges count both ways. CsrGraph.Build orders
+        // Arcs straight from the graph's edge slots; co-share edges count both ways. CsrGraph.Build orders
         // arcs itself, so the scan order does not matter.
         var start = asOfMs - _windowMs;
         var arcs = new List<(int, int, double)>(_graph.EdgeCount + (_graph.EdgeCount / 4));
         var edgeCount = 0;
-        foreach (var e in _graph.LiveEdges)
+        foreach (ref readonly var e in _graph.EdgeSlots)
         {
-            if (e.LastSeenMs <= start || e.FirstSeenMs > asOfMs) continue;
-            var src = e.SourceStats;
-            var dst = e.TargetStats;
+            if (!e.Live || e.LastSeenMs <= start || e.FirstSeenMs > asOfMs) continue;
+            var src = _graph.AccountAt(e.Source);
+            var dst = _graph.AccountAt(e.Target);
             if (src.SnapshotEpoch != epoch || dst.SnapshotEpoch != epoch) continue;
             int s = src.SnapshotIndex, d = dst.SnapshotIndex;
             edgeCount++;
@@ -451,8 +451,7 @@ public sealed class NetworkEngine
         ArgumentNullException.ThrowIfNull(account);
         ArgumentOutOfRangeException.ThrowIfNegative(depth);
         var dist = new Dictionary<string, int>(StringComparer.Ordinal);
-        var g = _graph.Graph;
-        if (!g.ContainsVertex(account)) return new EgoNetwork(account, depth, dist, [], false);
+        if (!_graph.TryGetAccount(account, out _)) return new EgoNetwork(account, depth, dist, [], false);
         var truncated = false;
         dist[account] = 0;
         var frontier = new List<string> { account };
@@ -461,7 +460,7 @@ public sealed class NetworkEngine
             var next = new List<string>();
             foreach (var v in frontier)
             {
-                var neighbours = g.OutEdges(v).Select(e => e.Target).Concat(g.InEdges(v).Select(e => e.Source))
+                var neighbours = _graph.OutEdges(v).Select(e => e.Target).Concat(_graph.InEdges(v).Select(e => e.Source))
                     .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
                 foreach (var u in neighbours)
                 {
@@ -478,7 +477,7 @@ public sealed class NetworkEngine
             }
             frontier = next;
         }
-        var edges = dist.Keys.Order(StringComparer.Ordinal).SelectMany(v => g.OutEdges(v)).Where(e => dist.ContainsKey(e.Target))
+        var edges = dist.Keys.Order(StringComparer.Ordinal).SelectMany(_graph.OutEdges).Where(e => dist.ContainsKey(e.Target))
             .Select(ToView).ToList();
         return new EgoNetwork(account, depth, dist, edges, truncated);
     }
@@ -525,7 +524,7 @@ public sealed class NetworkEngine
         var edges = new List<AccountEdge>();
         foreach (var a in names)
         {
-            foreach (var e in _graph.Graph.OutEdges(a))
+            foreach (var e in _graph.OutEdges(a))
             {
                 if (e.LastSeenMs > start && e.FirstSeenMs <= asOfMs && inWindow.Contains(e.Target)) edges.Add(e);
             }

@@ -129,6 +129,34 @@ public sealed class GraphTests
         Assert.Equal(["a", "b", "c", "d", "f", "g"], g.Graph.Vertices.Order().ToArray());
     }
 
+    /// <summary>
+    /// An edge removed with its account leaves its entry in the edge queue, and its slot goes to the next new edge,
+    /// which may be seen at the same time. When that stale entry comes due it must be skipped, not evict the slot's new
+    /// edge: the bound then evicts the oldest live edge.
+    /// </summary>
+    [Fact]
+    public void A_stale_queue_entry_does_not_evict_the_new_edge_in_its_slot()
+    {
+        var g = new AccountGraph(TimeSpan.FromDays(1), maxVertices: 3, maxEdges: 2);
+        g.AddInteraction("a", "b", EdgeKind.Mention, 0);
+        g.AddInteraction("c", "d", EdgeKind.Mention, 0); // four accounts: "a" goes, and its edge with it
+        Assert.Equal(["c->d"], Edges(g));
+        g.AddInteraction("d", "c", EdgeKind.Mention, 0); // the freed slot, at the same time as the stale entry
+        g.AddInteraction("b", "c", EdgeKind.Mention, 0); // three edges: the oldest live one, c->d, goes
+        Assert.Equal(["b->c", "d->c"], Edges(g));
+        Assert.Equal(2, g.EdgeCount);
+        Assert.Equal(2, g.EvictedEdges);
+
+        // The QuikGraph view follows the graph after it was read once.
+        g.AddInteraction("b", "d", EdgeKind.Reply, 1);
+        Assert.Equal(["b->c", "b->d"], Edges(g)); // the bound took d->c, the older of the two at time 0
+        Assert.Equal(["b", "c", "d"], g.Graph.Vertices.Order().ToArray());
+        g.AddInteraction("b", "d", EdgeKind.Reply, 2); // only a weight changes
+        Assert.Equal(2.0, g.Graph.Edges.Single(x => x.Target == "d").Weight);
+    }
+
+    private static string[] Edges(AccountGraph g) => [.. g.Graph.Edges.Select(x => $"{x.Source}->{x.Target}").Order(StringComparer.Ordinal)];
+
     [Fact]
     public void Idle_accounts_and_edges_leave_the_window()
     {

@@ -18,31 +18,30 @@ public enum EdgeKind : byte
     CoShare = 4,
 }
 
-/// <summary>An aggregated, time-stamped interaction edge of the account graph (one per source, target and kind).</summary>
+/// <summary>
+/// An aggregated, time-stamped interaction edge of the account graph (one per source, target and kind), as read out of
+/// the graph: a copy, made for views, exports and the QuikGraph graph <see cref="AccountGraph.Graph"/>. The graph itself
+/// keeps its edges as values (see <see cref="AccountGraph"/>).
+/// </summary>
 public sealed class AccountEdge : IEdge<string>
 {
-    internal AccountEdge(string source, string target, EdgeKind kind, long firstSeenMs, long seq)
+    internal AccountEdge(string source, string target, EdgeKind kind, double weight, long firstSeenMs, long lastSeenMs)
     {
         Source = source;
         Target = target;
         Kind = kind;
+        Weight = weight;
         FirstSeenMs = firstSeenMs;
-        LastSeenMs = firstSeenMs;
-        Seq = seq;
+        LastSeenMs = lastSeenMs;
     }
 
     public string Source { get; }
     public string Target { get; }
     public EdgeKind Kind { get; }
     /// <summary>Interactions aggregated into this edge since it entered the window.</summary>
-    public double Weight { get; internal set; }
-    internal long FirstSeenMs { get; set; }
-    internal long LastSeenMs { get; set; }
-    internal long Seq { get; }
-    internal bool Removed { get; set; }
-    // The endpoints' records, so a snapshot reads an edge's vertex numbers without hashing account ids.
-    internal AccountStats SourceStats { get; set; } = null!;
-    internal AccountStats TargetStats { get; set; } = null!;
+    public double Weight { get; }
+    internal long FirstSeenMs { get; }
+    internal long LastSeenMs { get; }
 
     public DateTimeOffset FirstSeen => DateTimeOffset.FromUnixTimeMilliseconds(FirstSeenMs);
     public DateTimeOffset LastSeen => DateTimeOffset.FromUnixTimeMilliseconds(LastSeenMs);
@@ -55,6 +54,30 @@ public sealed class AccountEdge : IEdge<string>
         EdgeKind.Quote => "quote",
         _ => "coshare",
     };
+}
+
+/// <summary>
+/// One edge as the graph keeps it: a value in a slot of one array (no object per edge for the collector to mark), its
+/// endpoints by account number, and its place in both endpoints' edge lists (doubly linked through the slots).
+/// </summary>
+internal struct EdgeSlot
+{
+    /// <summary>Creation number, unique per edge; -1 while the slot is free.</summary>
+    public long Seq;
+    public long FirstSeenMs;
+    public long LastSeenMs;
+    public double Weight;
+    public int Source;
+    public int Target;
+    /// <summary>Next and previous edge of the source's out-list (or the next free slot while free); -1 = none.</summary>
+    public int NextOut;
+    public int PrevOut;
+    /// <summary>Next and previous edge of the target's in-list; -1 = none.</summary>
+    public int NextIn;
+    public int PrevIn;
+    public EdgeKind Kind;
+
+    public readonly bool Live => Seq >= 0;
 }
 
 /// <summary>What the graph knows about one account within the window.</summary>
@@ -70,6 +93,9 @@ public sealed class AccountStats
 
     /// <summary>This account's position in the account list of the state being written (set by <see cref="AccountGraph"/>'s Write).</summary>
     internal int SavePosition { get; set; }
+
+    /// <summary>The account's number in its graph while it is in the window (edges name their endpoints by it; reused after eviction).</summary>
+    internal int Id { get; set; }
 
     internal AccountStats(string account, long firstSeenMs)
     {

@@ -1,26 +1,52 @@
-using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EarlyWarning.Network.Internal;
 using QuikGraph;
 
 namespace EarlyWarning.Network.Graph;
 
 /// <summary>
-/// The streaming account graph on QuikGraph: one aggregated edge per (source, target, kind), with event-time
-/// eviction of edges and accounts idle for longer than the window, and hard bounds on vertex and edge counts
-/// (least recently seen evicted first), so memory stays bounded on an unbounded stream.
+/// The streaming account graph: one aggregated edge per (source, target, kind), with event-time eviction of edges and
+/// accounts idle for longer than the window, and hard bounds on vertex and edge counts (least recently seen evicted
+/// first), so memory stays bounded on an unbounded stream.
 /// </summary>
+/// <remarks>
+/// Edges are values in one slot array, named by account numbers and linked into their endpoints' out- and in-lists
+/// through the slots; the edge index maps a packed (source, target, kind) number to a slot. A million edges are then
+/// a few pointer-free arrays instead of a million edge objects, two million adjacency-list entries and an index of
+/// object keys, all of which the collector had to mark on every full collection; removing an edge unlinks it in
+/// constant time instead of searching a hub's adjacency list. <see cref="Graph"/> gives the same graph as a QuikGraph
+/// graph (a copy) for algorithms and baselines.
+/// </remarks>
 public sealed class AccountGraph
 {
-    private readonly BidirectionalGraph<string, AccountEdge> _graph = new(allowParallelEdges: true);
-    private readonly Dictionary<EdgeKey, AccountEdge> _edges = [];
+    private const int None = -1;
+    // Account numbers are packed into 29 bits of an edge key.
+    private const int MaxAccountId = (1 << 29) - 1;
+    private readonly Dictionary<EdgeKey, int> _edges = [];
     private readonly Dictionary<string, AccountStats> _accounts = new(StringComparer.Ordinal);
-    // Lazy-deletion queues: an entry is live only when its time still equals the item's last-seen time.
-    private readonly Queue<(long Time, AccountEdge Edge)> _edgeQueue = new();
+    private AccountStats?[] _byId = new AccountStats?[256];
+    // Per account number: the first and last edge of its out-list and of its in-list.
+    private int[] _firstOut = new int[256];
+    private int[] _lastOut = new int[256];
+    private int[] _firstIn = new int[256];
+    private int[] _lastIn = new int[256];
+    private readonly Stack<int> _freeIds = new();
+    private int _nextId;
+    private EdgeSlot[] _slots = new EdgeSlot[1024];
+    private int _usedSlots;
+    private int _freeSlot = None;
+    private int _edgeCount;
+    // Lazy-deletion queues: an entry is live only when its time still equals the item's last-seen time (and, for an
+    // edge, its slot still holds the edge the entry was made for).
+    private readonly Queue<EdgeEntry> _edgeQueue = new();
     private readonly Queue<(long Time, string Account)> _vertexQueue = new();
     private readonly long _windowMs;
     private readonly int _maxVertices;
     private readonly int _maxEdges;
     private long _seq;
+    private long _version;
+    private long _viewVersion = -1;
+    private BidirectionalGraph<string, AccountEdge>? _view;
 
     public AccountGraph(TimeSpan window, int maxVertices, int maxEdges)
     {
@@ -29,11 +55,27 @@ public sealed class AccountGraph
         _maxEdges = maxEdges;
     }
 
-    /// <summary>The QuikGraph graph itself (read-only use: algorithms, baselines).</summary>
-    public IBidirectionalGraph<string, AccountEdge> Graph => _graph;
+    /// <summary>
+    /// The graph as a QuikGraph graph (vertices are account ids, edges <see cref="AccountEdge"/> copies): built on first
+    /// use after a change, so for algorithms, baselines and tests rather than per post.
+    /// </summary>
+    public IBidirectionalGraph<string, AccountEdge> Graph
+    {
+        get
+        {
+            if (_view is not null && _viewVersion == _version) return _view;
+            var g = new BidirectionalGraph<string, AccountEdge>(allowParallelEdges: true, _accounts.Count, _edgeCount);
+            foreach (var a in _accounts.Keys) g.AddVertex(a);
+            foreach (var a in _accounts.Values)
+                for (var s = _firstOut[a.Id]; s != None; s = _slots[s].NextOut) g.AddEdge(View(s));
+            _view = g;
+            _viewVersion = _version;
+            return g;
+        }
+    }
 
-    public int VertexCount => _graph.VertexCount;
-    public int EdgeCount => _graph.EdgeCount;
+    public int VertexCount => _accounts.Count;
+    public int EdgeCount => _edgeCount;
     public long EvictedVertices { get; private set; }
     public long EvictedEdges { get; private set; }
     internal long SlotMs => Math.Max(1, _windowMs / 12);
@@ -43,27 +85,59 @@ public sealed class AccountGraph
 
     internal IEnumerable<AccountStats> Accounts => _accounts.Values;
 
-    /// <summary>The live edges (the graph's own edge index, no copy).</summary>
-    internal Dictionary<EdgeKey, AccountEdge>.ValueCollection LiveEdges => _edges.Values;
+    /// <summary>The edge slots in use so far; the live ones have <see cref="EdgeSlot.Live"/> set (no copy).</summary>
+    internal ReadOnlySpan<EdgeSlot> EdgeSlots => _slots.AsSpan(0, _usedSlots);
 
-    /// <summary>
-    /// The edge index's key: the endpoints' account records, by identity, and the kind. An account has one record
-    /// while it is in the window and its edges leave with it, so the records stand for the ids. At the edge bound every
-    /// new edge costs a lookup and an eviction; hashing two object identities is cheaper than hashing two id strings
-    /// (randomised string hashing).
-    /// </summary>
-    internal readonly struct EdgeKey(AccountStats source, AccountStats target, EdgeKind kind) : IEquatable<EdgeKey>
+    /// <summary>The account with number <paramref name="id"/> (an endpoint of a live edge).</summary>
+    internal AccountStats AccountAt(int id) => _byId[id]!;
+
+    /// <summary>Copies of the edges from <paramref name="account"/>, in the order they were made.</summary>
+    internal List<AccountEdge> OutEdges(string account)
     {
-        private readonly AccountStats _source = source;
-        private readonly AccountStats _target = target;
-        private readonly EdgeKind _kind = kind;
-
-        public bool Equals(EdgeKey other) => ReferenceEquals(_source, other._source) && ReferenceEquals(_target, other._target) && _kind == other._kind;
-        public override bool Equals(object? obj) => obj is EdgeKey k && Equals(k);
-        public override int GetHashCode() => HashCode.Combine(RuntimeHelpers.GetHashCode(_source), RuntimeHelpers.GetHashCode(_target), (byte)_kind);
+        var list = new List<AccountEdge>();
+        if (_accounts.TryGetValue(account, out var a))
+            for (var s = _firstOut[a.Id]; s != None; s = _slots[s].NextOut) list.Add(View(s));
+        return list;
     }
 
-    private static EdgeKey KeyOf(AccountEdge e) => new(e.SourceStats, e.TargetStats, e.Kind);
+    /// <summary>Copies of the edges to <paramref name="account"/>, in the order they were made.</summary>
+    internal List<AccountEdge> InEdges(string account)
+    {
+        var list = new List<AccountEdge>();
+        if (_accounts.TryGetValue(account, out var a))
+            for (var s = _firstIn[a.Id]; s != None; s = _slots[s].NextIn) list.Add(View(s));
+        return list;
+    }
+
+    private AccountEdge View(int slot)
+    {
+        ref readonly var e = ref _slots[slot];
+        return new AccountEdge(_byId[e.Source]!.Account, _byId[e.Target]!.Account, e.Kind, e.Weight, e.FirstSeenMs, e.LastSeenMs);
+    }
+
+    /// <summary>
+    /// The edge index's key: source and target account numbers and the kind, packed into one number (kind in the top
+    /// three bits, source in the next 29, target in the low 32) and hashed with a multiplicative mix, so a lookup hashes
+    /// no string and compares one integer.
+    /// </summary>
+    internal readonly struct EdgeKey(int source, int target, EdgeKind kind) : IEquatable<EdgeKey>
+    {
+        private readonly ulong _packed = ((ulong)kind << 61) | ((ulong)(uint)source << 32) | (uint)target;
+
+        public bool Equals(EdgeKey other) => _packed == other._packed;
+        public override bool Equals(object? obj) => obj is EdgeKey k && Equals(k);
+        public override int GetHashCode() => (int)((_packed * 0x9E3779B97F4A7C15UL) >> 32);
+    }
+
+    /// <summary>An edge's entry in the eviction queue: the time it was last seen, and which edge in which slot.</summary>
+    private readonly record struct EdgeEntry(long Time, long Seq, int Slot) : IComparable<EdgeEntry>
+    {
+        public int CompareTo(EdgeEntry other)
+        {
+            var c = Time.CompareTo(other.Time);
+            return c != 0 ? c : Seq.CompareTo(other.Seq);
+        }
+    }
 
     /// <summary>Marks an account active at <paramref name="timeMs"/>, adding it when new.</summary>
     internal AccountStats Touch(string account, long timeMs) => Touch(account, timeMs, enforce: true);
@@ -72,10 +146,11 @@ public sealed class AccountGraph
     {
         if (!_accounts.TryGetValue(account, out var a))
         {
-            a = new AccountStats(account, timeMs);
+            a = new AccountStats(account, timeMs) { Id = AllocateId() };
+            _byId[a.Id] = a;
             _accounts.Add(account, a);
-            _graph.AddVertex(account);
             _vertexQueue.Enqueue((timeMs, account));
+            _version++;
             if (enforce) EnforceBounds(timeMs);
             return a;
         }
@@ -87,32 +162,89 @@ public sealed class AccountGraph
         return a;
     }
 
+    private int AllocateId()
+    {
+        if (_freeIds.TryPop(out var id)) return Reset(id);
+        if (_nextId > MaxAccountId) throw new InvalidOperationException("account graph: more than 2^29 accounts at once");
+        id = _nextId++;
+        if (id == _byId.Length)
+        {
+            var size = _byId.Length * 2;
+            Array.Resize(ref _byId, size);
+            Array.Resize(ref _firstOut, size);
+            Array.Resize(ref _lastOut, size);
+            Array.Resize(ref _firstIn, size);
+            Array.Resize(ref _lastIn, size);
+        }
+        return Reset(id);
+    }
+
+    private int Reset(int id)
+    {
+        _firstOut[id] = _lastOut[id] = _firstIn[id] = _lastIn[id] = None;
+        return id;
+    }
+
     /// <summary>Adds <paramref name="weight"/> to the edge (created when new); co-share edges are stored with source &lt; target.</summary>
-    internal AccountEdge AddInteraction(string source, string target, EdgeKind kind, long timeMs, double weight = 1)
+    internal void AddInteraction(string source, string target, EdgeKind kind, long timeMs, double weight = 1)
     {
         if (kind == EdgeKind.CoShare && string.CompareOrdinal(source, target) > 0) (source, target) = (target, source);
         var sa = Touch(source, timeMs, enforce: false);
         var ta = Touch(target, timeMs, enforce: false);
-        // The account records' own id strings: each post brings its own copies of the same ids, and an edge that
-        // kept those would keep one string per post alive for the whole window.
-        source = sa.Account;
-        target = ta.Account;
-        var key = new EdgeKey(sa, ta, kind);
-        if (!_edges.TryGetValue(key, out var e))
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_edges, new EdgeKey(sa.Id, ta.Id, kind), out var exists);
+        if (!exists)
         {
-            e = new AccountEdge(source, target, kind, timeMs, _seq++) { SourceStats = sa, TargetStats = ta };
-            _edges.Add(key, e);
-            _graph.AddEdge(e);
-            _edgeQueue.Enqueue((timeMs, e));
+            slot = NewEdge(sa.Id, ta.Id, kind, timeMs, timeMs, weight);
+            _edgeQueue.Enqueue(new EdgeEntry(timeMs, _slots[slot].Seq, slot));
         }
-        else if (timeMs > e.LastSeenMs)
+        else
         {
-            e.LastSeenMs = timeMs;
-            _edgeQueue.Enqueue((timeMs, e));
+            ref var e = ref _slots[slot];
+            if (timeMs > e.LastSeenMs)
+            {
+                e.LastSeenMs = timeMs;
+                _edgeQueue.Enqueue(new EdgeEntry(timeMs, e.Seq, slot));
+            }
+            e.Weight += weight;
         }
-        e.Weight += weight;
+        _version++;
         EnforceBounds(timeMs);
-        return e;
+    }
+
+    /// <summary>Puts a new edge in a free slot, at the end of its source's out-list and its target's in-list.</summary>
+    private int NewEdge(int source, int target, EdgeKind kind, long firstSeenMs, long lastSeenMs, double weight)
+    {
+        int s;
+        if (_freeSlot != None)
+        {
+            s = _freeSlot;
+            _freeSlot = _slots[s].NextOut;
+        }
+        else
+        {
+            if (_usedSlots == _slots.Length) Array.Resize(ref _slots, _slots.Length * 2);
+            s = _usedSlots++;
+        }
+        ref var e = ref _slots[s];
+        e.Seq = _seq++;
+        e.FirstSeenMs = firstSeenMs;
+        e.LastSeenMs = lastSeenMs;
+        e.Weight = weight;
+        e.Source = source;
+        e.Target = target;
+        e.Kind = kind;
+        e.NextOut = None;
+        e.PrevOut = _lastOut[source];
+        if (e.PrevOut == None) _firstOut[source] = s;
+        else _slots[e.PrevOut].NextOut = s;
+        _lastOut[source] = s;
+        e.NextIn = None;
+        e.PrevIn = _lastIn[target];
+        if (e.PrevIn == None) _firstIn[target] = s;
+        else _slots[e.PrevIn].NextIn = s;
+        _lastIn[target] = s;
+        _edgeCount++;
+        return s;
     }
 
     /// <summary>Evicts everything idle since before <paramref name="nowMs"/> minus the window, then enforces the bounds.</summary>
@@ -126,27 +258,42 @@ public sealed class AccountGraph
 
     private void EnforceBounds(long nowMs)
     {
-        while (_graph.EdgeCount > _maxEdges && _edgeQueue.Count > 0) PopEdge();
-        while (_graph.VertexCount > _maxVertices && _vertexQueue.Count > 0) PopVertex();
+        while (_edgeCount > _maxEdges && _edgeQueue.Count > 0) PopEdge();
+        while (_accounts.Count > _maxVertices && _vertexQueue.Count > 0) PopVertex();
         // Stale queue entries accumulate with repeated touches; rebuild a queue when they dominate it. Each queue is
         // compacted on its own: the vertex queue fills far faster than the edge queue and must not drag it along.
-        if (_edgeQueue.Count > (2 * _graph.EdgeCount) + 1024) CompactEdges();
-        if (_vertexQueue.Count > (2 * _graph.VertexCount) + 1024) CompactVertices();
+        if (_edgeQueue.Count > (2 * _edgeCount) + 1024) CompactEdges();
+        if (_vertexQueue.Count > (2 * _accounts.Count) + 1024) CompactVertices();
         _ = nowMs;
     }
 
     private void PopEdge()
     {
-        var (time, e) = _edgeQueue.Dequeue();
-        if (e.Removed || e.LastSeenMs != time) return;
-        RemoveEdge(e);
+        var entry = _edgeQueue.Dequeue();
+        ref readonly var e = ref _slots[entry.Slot];
+        if (e.Seq != entry.Seq || e.LastSeenMs != entry.Time) return;
+        RemoveEdge(entry.Slot);
     }
 
-    private void RemoveEdge(AccountEdge e)
+    /// <summary>Unlinks the edge in <paramref name="s"/> from both endpoints' lists and the index, and frees the slot.</summary>
+    private void RemoveEdge(int s)
     {
-        e.Removed = true;
-        _edges.Remove(KeyOf(e));
-        _graph.RemoveEdge(e);
+        ref var e = ref _slots[s];
+        _edges.Remove(new EdgeKey(e.Source, e.Target, e.Kind));
+        if (e.PrevOut == None) _firstOut[e.Source] = e.NextOut;
+        else _slots[e.PrevOut].NextOut = e.NextOut;
+        if (e.NextOut == None) _lastOut[e.Source] = e.PrevOut;
+        else _slots[e.NextOut].PrevOut = e.PrevOut;
+        if (e.PrevIn == None) _firstIn[e.Target] = e.NextIn;
+        else _slots[e.PrevIn].NextIn = e.NextIn;
+        if (e.NextIn == None) _lastIn[e.Target] = e.PrevIn;
+        else _slots[e.NextIn].PrevIn = e.PrevIn;
+        e = default;
+        e.Seq = None;
+        e.NextOut = _freeSlot;
+        _freeSlot = s;
+        _edgeCount--;
+        _version++;
         EvictedEdges++;
     }
 
@@ -155,33 +302,37 @@ public sealed class AccountGraph
         var (time, account) = _vertexQueue.Dequeue();
         if (!_accounts.TryGetValue(account, out var a) || a.LastActiveMs != time) return;
         // Its edges were last seen no later than the account itself, so they leave with it.
-        var incident = _graph.OutEdges(account).Concat(_graph.InEdges(account)).ToList();
-        foreach (var e in incident)
-        {
-            if (e.Removed) continue;
-            e.Removed = true;
-            _edges.Remove(KeyOf(e));
-            EvictedEdges++;
-        }
-        _graph.RemoveVertex(account);
+        var id = a.Id;
+        while (_firstOut[id] != None) RemoveEdge(_firstOut[id]);
+        while (_firstIn[id] != None) RemoveEdge(_firstIn[id]);
         _accounts.Remove(account);
+        _byId[id] = null;
+        _freeIds.Push(id);
+        _version++;
         EvictedVertices++;
     }
 
     /// <summary>Rebuilds the edge queue from the live edges, by last-seen time then creation order.</summary>
     private void CompactEdges()
     {
-        var live = new AccountEdge[_edges.Count];
-        var keys = new (long, long)[live.Length];
-        var i = 0;
-        foreach (var e in _edges.Values)
+        var array = WindowArrayPool<EdgeEntry>.Shared.Rent(_edgeCount);
+        try
         {
-            live[i] = e;
-            keys[i++] = (e.LastSeenMs, e.Seq);
+            var live = array.AsSpan(0, _edgeCount);
+            var i = 0;
+            for (var s = 0; s < _usedSlots; s++)
+            {
+                ref readonly var e = ref _slots[s];
+                if (e.Live) live[i++] = new EdgeEntry(e.LastSeenMs, e.Seq, s);
+            }
+            live.Sort();
+            _edgeQueue.Clear();
+            foreach (var entry in live) _edgeQueue.Enqueue(entry);
         }
-        Array.Sort(keys, live);
-        _edgeQueue.Clear();
-        foreach (var e in live) _edgeQueue.Enqueue((e.LastSeenMs, e));
+        finally
+        {
+            WindowArrayPool<EdgeEntry>.Shared.Return(array);
+        }
     }
 
     /// <summary>Rebuilds the vertex queue from the live accounts, by last-active time then account id (ordinal).</summary>
@@ -242,11 +393,15 @@ public sealed class AccountGraph
         }
         // Up to a million edges (48 MB): a pooled array, so a checkpoint does not allocate (and page in) a fresh
         // large object each time, which cost a collection in the middle of the capture. Returned once written.
-        var count = _edges.Count;
+        var count = _edgeCount;
         var edges = WindowArrayPool<EdgeCopy>.Shared.Rent(count);
         var k = 0;
-        foreach (var e in _edges.Values)
-            edges[k++] = new EdgeCopy(e.LastSeenMs, e.Seq, e.SourceStats.SavePosition, e.TargetStats.SavePosition, e.Kind, e.Weight, e.FirstSeenMs);
+        for (var s = 0; s < _usedSlots; s++)
+        {
+            ref readonly var e = ref _slots[s];
+            if (!e.Live) continue;
+            edges[k++] = new EdgeCopy(e.LastSeenMs, e.Seq, _byId[e.Source]!.SavePosition, _byId[e.Target]!.SavePosition, e.Kind, e.Weight, e.FirstSeenMs);
+        }
         var evictedVertices = EvictedVertices;
         var evictedEdges = EvictedEdges;
         c.Later(w2 =>
@@ -304,9 +459,11 @@ public sealed class AccountGraph
         for (var i = 0; i < n; i++)
         {
             var a = AccountStats.Read(r);
+            if (_accounts.ContainsKey(a.Account)) throw new InvalidDataException("network state: account listed twice");
+            a.Id = AllocateId();
+            _byId[a.Id] = a;
             names.Add(a.Account);
-            _accounts[a.Account] = a;
-            _graph.AddVertex(a.Account);
+            _accounts.Add(a.Account, a);
             _vertexQueue.Enqueue((a.LastActiveMs, a.Account));
         }
         var m = r.ReadInt32();
@@ -331,12 +488,13 @@ public sealed class AccountGraph
             var last = r.ReadInt64();
             if (!_accounts.TryGetValue(s, out var sa) || !_accounts.TryGetValue(t, out var ta) || kind > EdgeKind.CoShare)
                 throw new InvalidDataException("network state: edge refers to an unknown account or kind");
-            var e = new AccountEdge(s, t, kind, first, _seq++) { LastSeenMs = last, Weight = weight, SourceStats = sa, TargetStats = ta };
-            _edges[new EdgeKey(sa, ta, kind)] = e;
-            _graph.AddEdge(e);
-            _edgeQueue.Enqueue((last, e));
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_edges, new EdgeKey(sa.Id, ta.Id, kind), out var exists);
+            if (exists) throw new InvalidDataException("network state: edge listed twice");
+            slot = NewEdge(sa.Id, ta.Id, kind, first, last, weight);
+            _edgeQueue.Enqueue(new EdgeEntry(last, _slots[slot].Seq, slot));
         }
         EvictedVertices = r.ReadInt64();
         EvictedEdges = r.ReadInt64();
+        _version++;
     }
 }
