@@ -79,6 +79,28 @@ public class PairBoundTests
         Assert.Empty(d.PairKeys);
     }
 
+    /// <summary>
+    /// A pair the bound removes leaves its expiry entry behind, and its slot goes to the next new pair. When the stale
+    /// entry comes due it must be skipped, not taken for the new pair's entry: that would stop the pruning at the stale
+    /// entry's minute and keep pairs idle past the horizon.
+    /// </summary>
+    [Fact]
+    public void A_stale_expiry_entry_is_not_taken_for_the_new_pair_in_its_slot()
+    {
+        var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10), MaxPairs = 2 };
+        var d = new CoordinationDetector(o);
+        const long min = 60_000;
+        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        Share("a", "b", 1 * min);
+        Share("c", "d", 2 * min);
+        Share("e", "f", 3 * min);
+        d.Detect(4 * min, []); // three pairs over a bound of two: (a,b) goes, its entry at 1 min stays behind
+        Assert.Equal(new[] { ("c", "d"), ("e", "f") }, d.PairKeys.Order().ToArray());
+        Share("g", "h", 10 * min); // takes (a,b)'s slot
+        d.Detect(15 * min, []); // cutoff 5 min: (c,d) and (e,f) go, (g,h) stays
+        Assert.Equal(new[] { ("g", "h") }, d.PairKeys.ToArray());
+    }
+
     /// <summary>A pair whose last co-share is exactly at the cutoff is still within the horizon; one millisecond later it goes.</summary>
     [Fact]
     public void A_pair_idle_exactly_to_the_cutoff_stays_and_goes_one_millisecond_later()

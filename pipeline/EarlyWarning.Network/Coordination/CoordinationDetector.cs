@@ -20,25 +20,25 @@ internal sealed record PostRecord(
 internal sealed class CoordinationDetector
 {
     /// <summary>
-    /// One account pair: the distinct content keys it co-shared (at most <see cref="MaxPairKeys"/>, in the order
-    /// first seen) and when. Most pairs co-share once, so the first key is a field and the rest an array made on the
-    /// second key: one object per pair instead of three (up to a million pairs live in gen 2).
+    /// One account pair as a value in a slot of one array: its accounts, the distinct content keys it co-shared (at
+    /// most <see cref="MaxPairKeys"/>, in the order first seen) and when. Most pairs co-share once, so the first key is a
+    /// field and the rest an array made on the second key. Up to a million pairs live at once and most live for the
+    /// whole horizon: as objects (five per post on the election-day stream) each was copied from generation to
+    /// generation and marked on every full collection.
     /// </summary>
-    private sealed class PairStat((string, string) key)
+    private struct PairSlot
     {
-        private string? _first;
-        private string[]? _more;
-
-        /// <summary>The pair's key (its expiry entry reaches the pair and its key without a lookup).</summary>
-        public (string, string) Key { get; } = key;
-        /// <summary>Set when the pair leaves the detector: its expiry entry is stale from then on.</summary>
-        public bool Removed { get; set; }
-
-        public int KeyCount { get; private set; }
-        public long LastMs { get; set; }
-        public bool Queued { get; set; }
+        public string A;
+        public string B;
+        public string? First;
+        public string[]? More;
+        public long LastMs;
         /// <summary>Time of the pair's expiry entry (at or before <see cref="LastMs"/>).</summary>
-        public long ExpiryMs { get; set; }
+        public long ExpiryMs;
+        /// <summary>Creation number, unique per pair; -1 while the slot is free. An expiry entry names the pair by it.</summary>
+        public long Seq;
+        public int KeyCount;
+        public bool Queued;
 
         /// <summary>Adds <paramref name="key"/> unless it is already there or the pair holds its maximum; returns whether it was added.</summary>
         public bool TryAddKey(string key)
@@ -46,26 +46,29 @@ internal sealed class CoordinationDetector
             if (KeyCount >= MaxPairKeys) return false;
             if (KeyCount == 0)
             {
-                _first = key;
+                First = key;
                 KeyCount = 1;
                 return true;
             }
-            if (string.Equals(_first, key, StringComparison.Ordinal)) return false;
+            if (string.Equals(First, key, StringComparison.Ordinal)) return false;
             for (var i = 0; i < KeyCount - 1; i++)
-                if (string.Equals(_more![i], key, StringComparison.Ordinal)) return false;
-            _more ??= new string[MaxPairKeys - 1];
-            _more[KeyCount - 1] = key;
+                if (string.Equals(More![i], key, StringComparison.Ordinal)) return false;
+            More ??= new string[MaxPairKeys - 1];
+            More[KeyCount - 1] = key;
             KeyCount++;
             return true;
         }
 
-        public void CopyKeysTo(string[] destination, int at)
+        public readonly void CopyKeysTo(string[] destination, int at)
         {
             if (KeyCount == 0) return;
-            destination[at] = _first!;
-            if (KeyCount > 1) Array.Copy(_more!, 0, destination, at + 1, KeyCount - 1);
+            destination[at] = First!;
+            if (KeyCount > 1) Array.Copy(More!, 0, destination, at + 1, KeyCount - 1);
         }
     }
+
+    /// <summary>A pair's expiry entry: its slot and the creation number of the pair it was made for.</summary>
+    private readonly record struct PairRef(int Slot, long Seq);
 
     private const int MaxPairKeys = 8;
 
@@ -103,17 +106,21 @@ internal sealed class CoordinationDetector
     // without walking every post of every account in it.
     private readonly Dictionary<string, PostRecord> _byPostId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<PostRecord>> _repeatedIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string, string), PairStat> _pairs = [];
+    private readonly Dictionary<(string, string), int> _pairs = [];
+    private PairSlot[] _pairSlots = new PairSlot[1024];
+    private int _usedPairSlots;
+    private readonly Stack<int> _freePairSlots = new();
+    private long _pairSeq;
     // One expiry entry per pair, at a time no later than its last co-share: a co-share only moves the pair's time on,
     // and an entry that comes due for a pair active since is put back at the pair's time. Entries sit in buckets of one
     // event-minute (detection runs every event-minute), the buckets in time order: pruning walks whole buckets in
     // sequence and splits only the one the cutoff falls in. A heap of millions of entries cost ~1 µs of cache misses
     // per pair (the stream makes ~4.7 pairs per post); a bucket append and a sequential walk cost a few ns.
     private const long ExpiryBucketMs = 60_000;
-    private readonly Dictionary<long, List<PairStat>> _expiryBuckets = [];
+    private readonly Dictionary<long, List<PairRef>> _expiryBuckets = [];
     private readonly PriorityQueue<long, long> _expiryOrder = new(); // bucket numbers that hold entries, lowest first
-    private readonly Stack<List<PairStat>> _freeBuckets = new();
-    private readonly List<PairStat> _dueAgain = [];
+    private readonly Stack<List<PairRef>> _freeBuckets = new();
+    private readonly List<int> _dueAgain = [];
     // Entries of pairs the pair bound removed: left in their buckets (skipped when due) until they outnumber the pairs,
     // then dropped by a rebuild, so removed pairs are not kept alive for up to a horizon in any number.
     private int _staleExpiry;
@@ -207,13 +214,12 @@ internal sealed class CoordinationDetector
     public void AddCoShare(in CoShare c)
     {
         var key = string.CompareOrdinal(c.AccountA, c.AccountB) < 0 ? (c.AccountA, c.AccountB) : (c.AccountB, c.AccountA);
-        if (!_pairs.TryGetValue(key, out var p))
-        {
-            p = new PairStat(key);
-            _pairs.Add(key, p);
-        }
+        ref var at = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pairs, key, out var exists);
+        if (!exists) at = NewPair(key);
+        var slot = at;
+        ref var p = ref _pairSlots[slot];
         if (p.TryAddKey(c.Key) && p.KeyCount >= _o.MinDistinctContents && _strong.Add(key)) _strongVersion++;
-        Touch(p, Math.Max(c.TimeA, c.TimeB));
+        Touch(slot, Math.Max(c.TimeA, c.TimeB));
         if (_pairs.Count > 2 * _o.MaxPairs) PrunePairs(long.MinValue);
     }
 
@@ -316,16 +322,30 @@ internal sealed class CoordinationDetector
         return new GroupResult(accounts, posts, posts[0].TimeMs, posts[^1].TimeMs, accounts.Count, _o.BurstBaseline, _o.BurstBaseline, score);
     }
 
-    private void Touch(PairStat p, long timeMs)
+    /// <summary>A free slot holding a new pair of <paramref name="key"/>'s accounts, with no keys yet.</summary>
+    private int NewPair((string, string) key)
     {
+        if (!_freePairSlots.TryPop(out var slot))
+        {
+            if (_usedPairSlots == _pairSlots.Length) Array.Resize(ref _pairSlots, _pairSlots.Length * 2);
+            slot = _usedPairSlots++;
+        }
+        _pairSlots[slot] = new PairSlot { A = key.Item1, B = key.Item2, Seq = _pairSeq++ };
+        return slot;
+    }
+
+    private void Touch(int slot, long timeMs)
+    {
+        ref var p = ref _pairSlots[slot];
         p.LastMs = Math.Max(p.LastMs, timeMs);
         if (p.Queued) return;
         p.Queued = true;
-        AddExpiry(p, p.LastMs);
+        AddExpiry(slot, p.LastMs);
     }
 
-    private void AddExpiry(PairStat p, long timeMs)
+    private void AddExpiry(int slot, long timeMs)
     {
+        ref var p = ref _pairSlots[slot];
         p.ExpiryMs = timeMs;
         var bucket = ExpiryBucket(timeMs);
         if (!_expiryBuckets.TryGetValue(bucket, out var list))
@@ -333,12 +353,12 @@ internal sealed class CoordinationDetector
             _expiryBuckets.Add(bucket, list = _freeBuckets.TryPop(out var free) ? free : []);
             _expiryOrder.Enqueue(bucket, bucket);
         }
-        list.Add(p);
+        list.Add(new PairRef(slot, p.Seq));
     }
 
     private static long ExpiryBucket(long timeMs) => timeMs >= 0 ? timeMs / ExpiryBucketMs : ((timeMs + 1) / ExpiryBucketMs) - 1;
 
-    private void ReleaseBucket(List<PairStat> list)
+    private void ReleaseBucket(List<PairRef> list)
     {
         list.Clear();
         if (_freeBuckets.Count < 16) _freeBuckets.Push(list);
@@ -361,16 +381,21 @@ internal sealed class CoordinationDetector
         foreach (var list in _expiryBuckets.Values) ReleaseBucket(list);
         _expiryBuckets.Clear();
         _expiryOrder.Clear();
-        foreach (var p in _pairs.Values)
+        foreach (var slot in _pairs.Values)
         {
-            p.Queued = true;
-            AddExpiry(p, p.LastMs);
+            _pairSlots[slot].Queued = true;
+            AddExpiry(slot, _pairSlots[slot].LastMs);
         }
     }
 
     private void RemovePair((string, string) key)
     {
-        if (_pairs.Remove(key, out var p)) p.Removed = true;
+        if (_pairs.Remove(key, out var slot))
+        {
+            // Its expiry entry is stale from now on (the slot's next pair has another creation number).
+            _pairSlots[slot] = new PairSlot { Seq = -1 };
+            _freePairSlots.Push(slot);
+        }
         if (_strong.Remove(key)) _strongVersion++;
     }
 
@@ -384,16 +409,17 @@ internal sealed class CoordinationDetector
             var kept = 0;
             for (var i = 0; i < list.Count; i++)
             {
-                var p = list[i];
-                // The entry of a pair the bound removed (its key may belong to a new pair by now).
-                if (p.Removed)
+                var entry = list[i];
+                ref readonly var p = ref _pairSlots[entry.Slot];
+                // The entry of a pair the bound removed (its slot and its key may belong to a new pair by now).
+                if (p.Seq != entry.Seq)
                 {
                     _staleExpiry--;
                     continue;
                 }
-                if (p.ExpiryMs >= cutoff) list[kept++] = p; // only in the bucket the cutoff falls in
-                else if (p.LastMs < cutoff) RemovePair(p.Key);
-                else _dueAgain.Add(p); // active since its entry was made: due again at its last co-share
+                if (p.ExpiryMs >= cutoff) list[kept++] = entry; // only in the bucket the cutoff falls in
+                else if (p.LastMs < cutoff) RemovePair((p.A, p.B));
+                else _dueAgain.Add(entry.Slot); // active since its entry was made: due again at its last co-share
             }
             list.RemoveRange(kept, list.Count - kept);
             if (kept > 0) break; // the cutoff's bucket: every later bucket is at or after the cutoff
@@ -401,7 +427,7 @@ internal sealed class CoordinationDetector
             _expiryBuckets.Remove(bucket);
             ReleaseBucket(list);
         }
-        foreach (var p in _dueAgain) AddExpiry(p, p.LastMs);
+        foreach (var slot in _dueAgain) AddExpiry(slot, _pairSlots[slot].LastMs);
         if (_pairs.Count <= _o.MaxPairs) return;
         // The removed pairs' entries stay in their buckets, marked, until those come due (within the horizon), unless
         // they come to outnumber the pairs left.
@@ -427,16 +453,17 @@ internal sealed class CoordinationDetector
         {
             var times = timesArray.AsSpan(0, n);
             var i = 0;
-            foreach (var p in _pairs.Values) times[i++] = p.LastMs;
+            foreach (var slot in _pairs.Values) times[i++] = _pairSlots[slot].LastMs;
             times.Sort();
             var last = times[excess - 1];
             var before = times[..excess].IndexOf(last); // pairs strictly before the last removed time (sorted: the first index at it)
             var removed = 0;
             var tied = 0;
-            foreach (var (k, p) in _pairs)
+            foreach (var (k, slot) in _pairs)
             {
-                if (p.LastMs < last) keysArray[removed++] = k;
-                else if (p.LastMs == last) keysArray[n - 1 - tied++] = k; // ties collected from the end
+                var lastMs = _pairSlots[slot].LastMs;
+                if (lastMs < last) keysArray[removed++] = k;
+                else if (lastMs == last) keysArray[n - 1 - tied++] = k; // ties collected from the end
             }
             var ties = keysArray.AsSpan(n - tied, tied);
             ties.Sort(OrdinalPairComparer.Instance);
@@ -811,12 +838,13 @@ internal sealed class CoordinationDetector
         var pairLast = WindowArrayPool<long>.Shared.Rent(pairCount);
         var keyEnd = WindowArrayPool<int>.Shared.Rent(pairCount);
         var keyCount = 0;
-        foreach (var p in _pairs.Values) keyCount += p.KeyCount;
+        foreach (var slot in _pairs.Values) keyCount += _pairSlots[slot].KeyCount;
         var keys = WindowArrayPool<string>.Shared.Rent(keyCount);
         var i = 0;
         keyCount = 0;
-        foreach (var (pair, p) in _pairs)
+        foreach (var (pair, slot) in _pairs)
         {
+            ref readonly var p = ref _pairSlots[slot];
             pairKeys[i] = pair;
             pairLast[i] = p.LastMs;
             p.CopyKeysTo(keys, keyCount);
@@ -919,10 +947,13 @@ internal sealed class CoordinationDetector
         {
             var a = r.ReadString();
             var b = r.ReadString();
-            var p = new PairStat((a, b)) { LastMs = r.ReadInt64() };
+            if (_pairs.ContainsKey((a, b))) throw new InvalidDataException("network state: an account pair is listed twice");
+            var slot = NewPair((a, b));
+            ref var p = ref _pairSlots[slot];
+            p.LastMs = r.ReadInt64();
             foreach (var k in ReadStrings(r))
                 if (!p.TryAddKey(k)) throw new InvalidDataException("network state: an account pair holds a repeated key or more than " + MaxPairKeys);
-            _pairs[(a, b)] = p;
+            _pairs.Add((a, b), slot);
             if (p.KeyCount >= _o.MinDistinctContents && _strong.Add((a, b))) _strongVersion++;
         }
         RebuildExpiry();
