@@ -40,6 +40,16 @@ internal sealed class PipelineTestBed : IDisposable
         return new PipelineTestBed(dir, stream, classifier);
     }
 
+    /// <summary>A bed replaying <paramref name="lines"/> (one post's JSON each) instead of a simulated stream.</summary>
+    public static PipelineTestBed FromLines(string name, IEnumerable<string> lines)
+    {
+        var dir = TestPaths.NewTempDir(name);
+        var stream = Path.Combine(dir, "posts.jsonl");
+        File.WriteAllLines(stream, lines);
+        var classifier = PostClassifier.Load(Path.Combine(TestPaths.RepoRoot, "models", "default"), Path.Combine(TestPaths.RepoRoot, "models", "lexicons"));
+        return new PipelineTestBed(dir, stream, classifier);
+    }
+
     /// <summary>A runner replaying the stream into <paramref name="store"/> with this bed's engines.</summary>
     public PipelineRunner Runner(PipelineOptions options, IPipelineStore store) =>
         new(options, new ReplaySource(Stream), store, Classifier, new Pseudonymizer(Encoding.UTF8.GetBytes("pipeline-test-bed-key-0123456789abcdef")),

@@ -291,7 +291,13 @@ public sealed class PipelineRunner
                         // windows (and so alert ids) never depend on where batch boundaries fell.
                         ForwardNetworkSignals(signals);
                         Signals.Observe(e);
-                        evidence.Add(e);
+                        // The text stage's extras were for the two engines only; no store reads them. Dropped here, a
+                        // post's token hashes and token strings do not live on with it in the evidence cache.
+                        e.Tokens = null;
+                        e.TokenHashes = null;
+                        e.MinHash = null;
+                        // Only flagged mode stores evidence posts from the cache (all mode has stored them already).
+                        if (_o.StorePosts == StorePostsMode.Flagged) evidence.Add(e);
                         if (e.Decision is { IsFlagged: true, Target: { } target } && e.Post.Country is { } c && e.Post.Region is { } r)
                             SeriesScopes.TryAdd((c, r, target), 0);
                     }
@@ -454,7 +460,7 @@ public sealed class PipelineRunner
                 var have = new HashSet<string>(sb.Posts.Select(p => p.Post.Id), StringComparer.Ordinal);
                 foreach (var a in alerts)
                     foreach (var id in a.Evidence.PostIds)
-                        if (!have.Contains(id) && evidence.TryGet(id, out var e) && e.Decision is not { IsFlagged: true } && have.Add(id))
+                        if (!have.Contains(id) && evidence.TryGetUnflagged(id, out var e) && have.Add(id))
                         {
                             sb.Posts.Add(e);
                             sb.EvidencePosts++;
@@ -536,19 +542,24 @@ public sealed class PipelineRunner
         public int Count => Posts.Count + DeadLetters.Count;
     }
 
-    /// <summary>The most recent posts by id, so alert evidence can still be stored when only flagged posts are kept.</summary>
+    /// <summary>
+    /// The most recent posts by id, so alert evidence can still be stored when only flagged posts are kept. Flagged
+    /// posts are stored anyway: they hold their place (and their id) but not the post, which would otherwise live on
+    /// in memory for tens of thousands of posts after it was stored.
+    /// </summary>
     private sealed class EvidenceCache(int capacity)
     {
-        private readonly Dictionary<string, PostEnvelope> _byId = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, PostEnvelope?> _byId = new(StringComparer.Ordinal);
         private readonly Queue<string> _order = new();
 
         public void Add(PostEnvelope e)
         {
-            if (!_byId.TryAdd(e.Post.Id, e)) return;
+            if (!_byId.TryAdd(e.Post.Id, e.Decision is { IsFlagged: true } ? null : e)) return;
             _order.Enqueue(e.Post.Id);
             while (_order.Count > capacity) _byId.Remove(_order.Dequeue());
         }
 
-        public bool TryGet(string id, out PostEnvelope e) => _byId.TryGetValue(id, out e!);
+        /// <summary>The unflagged post with id <paramref name="id"/>, if it is among the most recent posts.</summary>
+        public bool TryGetUnflagged(string id, out PostEnvelope e) => (e = _byId.GetValueOrDefault(id)!) is not null;
     }
 }
