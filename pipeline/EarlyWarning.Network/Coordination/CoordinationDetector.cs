@@ -429,8 +429,8 @@ internal sealed class CoordinationDetector
         }
         foreach (var slot in _dueAgain) AddExpiry(slot, _pairSlots[slot].LastMs);
         if (_pairs.Count <= _o.MaxPairs) return;
-        // The removed pairs' entries stay in their buckets, marked, until those come due (within the horizon), unless
-        // they come to outnumber the pairs left.
+        // The removed pairs' entries stay in their buckets, stale (their slots' creation numbers moved on), until those
+        // come due (within the horizon), unless they come to outnumber the pairs left.
         var excess = _pairs.Count - _o.MaxPairs;
         RemoveLeastRecentPairs(excess);
         _staleExpiry += excess;
