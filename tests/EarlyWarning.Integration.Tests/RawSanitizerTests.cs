@@ -26,6 +26,20 @@ public class RawSanitizerTests
     }
 
     [Fact]
+    public void A_document_that_cannot_be_sanitised_becomes_the_placeholder_and_is_recognised_as_such()
+    {
+        // A lone surrogate in a field the decoder skips: the post decodes, its JSON cannot be written back.
+        var json = Encoding.UTF8.GetBytes("""{"id":"t:1","created_at":"2026-11-08T06:00:00Z","author":{"id":"u:42"},"text":"x","note":"\ud800"}""");
+        Assert.True(new PostDecoder().TryDecode(json, out _, out var reason), reason);
+        var output = RawSanitizer.Rewrite(json, P);
+        Assert.Contains("raw_unavailable", Encoding.UTF8.GetString(output));
+        Assert.DoesNotContain("u:42", Encoding.UTF8.GetString(output));
+        Assert.True(RawSanitizer.IsPlaceholder(output));
+        var fine = RawSanitizer.Rewrite(Encoding.UTF8.GetBytes("""{"id":"t:1","created_at":"2026-11-08T06:00:00Z","author":{"id":"u:42"},"text":"x"}"""), P);
+        Assert.False(RawSanitizer.IsPlaceholder(fine));
+    }
+
+    [Fact]
     public void A_reports_reporter_is_pseudonymised_at_the_top_level_only()
     {
         var json = """{"id":"report:1","created_at":"2026-11-08T06:00:00Z","author":{"id":"partner:ngo-kisumu-7"},"text":"x","reported_by":"ngo-kisumu-7","extra":{"reported_by":"kept as is"}}""";

@@ -38,10 +38,15 @@ public static class RawSanitizer
         try { return RewriteCore(json, pseudonymize, coarsenGeo, state); }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
-            return """{"raw_unavailable":"the original document could not be sanitised"}"""u8.ToArray();
+            return Placeholder.ToArray();
         }
         finally { state.Release(); }
     }
+
+    private static ReadOnlySpan<byte> Placeholder => """{"raw_unavailable":"the original document could not be sanitised"}"""u8;
+
+    /// <summary>Whether <paramref name="json"/> is the placeholder stored for a document that could not be sanitised.</summary>
+    public static bool IsPlaceholder(ReadOnlySpan<byte> json) => json.SequenceEqual(Placeholder);
 
     // What a property name or container is, as far as the rewrite cares.
     private enum Name : byte { Other, None, Geo, Author, Mentions, Id, Handle, ReportedBy, Country, Region }
