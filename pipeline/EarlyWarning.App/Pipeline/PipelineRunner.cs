@@ -550,8 +550,9 @@ public sealed class PipelineRunner
     /// posts are stored anyway: they hold their place (and their id) but nothing else. An unflagged post is kept as the
     /// JSON the store would write for it (pseudonymised by the decode stage) with its decision and position, and read
     /// back from that JSON when an alert cites it: a decoded post with its strings and lists is some twenty objects,
-    /// and ~37k of them lived on at a time on the election-day stream (~190 MB of peak working set, three points of
-    /// collector time). A post whose JSON is not a full copy of it (the sanitiser's placeholder, or none) is kept whole.
+    /// and ~37k of them lived on at a time on the election-day stream. Kept as JSON, the peak working set of the 1M-post
+    /// run is ~100 MB lower (BENCHMARKS.md, run 9). A post whose JSON is not a full copy of it (the sanitiser's
+    /// placeholder, or none) is kept whole.
     /// </summary>
     private sealed class EvidenceCache(int capacity)
     {
