@@ -291,11 +291,6 @@ public sealed class PipelineRunner
                         // windows (and so alert ids) never depend on where batch boundaries fell.
                         ForwardNetworkSignals(signals);
                         Signals.Observe(e);
-                        // The text stage's extras were for the two engines only; no store reads them. Dropped here, a
-                        // post's token hashes and token strings do not live on with it in the evidence cache.
-                        e.Tokens = null;
-                        e.TokenHashes = null;
-                        e.MinHash = null;
                         // Only flagged mode stores evidence posts from the cache (all mode has stored them already).
                         if (_o.StorePosts == StorePostsMode.Flagged) evidence.Add(e);
                         if (e.Decision is { IsFlagged: true, Target: { } target } && e.Post.Country is { } c && e.Post.Region is { } r)
