@@ -65,7 +65,7 @@ public sealed class StateCapture
                 if (part is StateBlob eager)
                 {
                     w.Flush();
-                    for (var i = 0; i < eager.SegmentCount; i++) result.Write(eager.Segment(i));
+                    foreach (var segment in eager.Bytes) result.Write(segment.Span);
                     eager.Dispose();
                 }
                 else ((Action<BinaryWriter>)part)(w);

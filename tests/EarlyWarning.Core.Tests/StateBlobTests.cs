@@ -32,32 +32,41 @@ public sealed class StateBlobTests
             for (var k = 0; k < 37; k++) expected.Add((byte)(i + k));
         }
         Assert.Equal(expected.Count, blob.Length);
-        Assert.True(blob.SegmentCount > 4);
+        var segments = 0;
         var joined = new List<byte>();
-        for (var i = 0; i < blob.SegmentCount; i++)
+        foreach (var segment in blob.Bytes)
         {
-            Assert.True(blob.Segment(i).Length <= StateBlob.ChunkSize);
-            joined.AddRange(blob.Segment(i).ToArray());
+            Assert.True(segment.Length <= StateBlob.ChunkSize);
+            joined.AddRange(segment.ToArray());
+            segments++;
         }
+        Assert.True(segments > 4, $"{segments} segments");
         Assert.Equal(expected, joined);
         Assert.Equal(expected.ToArray(), blob.ToArray());
     }
 
     [Fact]
-    public void A_span_larger_than_a_chunk_is_contiguous_and_its_array_is_not_pooled()
+    public void A_span_larger_than_a_block_is_written_into_pooled_blocks()
     {
         var blob = new StateBlob();
         blob.WriteByte(1);
-        var before = StateBlob.PooledChunks; // after the first chunk was taken
         var big = blob.GetSpan(StateBlob.ChunkSize * 3);
         Assert.True(big.Length >= StateBlob.ChunkSize * 3);
         big[..(StateBlob.ChunkSize * 3)].Fill(9);
         blob.Advance(StateBlob.ChunkSize * 3);
-        Assert.Equal(StateBlob.ChunkSize * 3 + 1, blob.Length);
-        Assert.Equal(2, blob.SegmentCount);
+        blob.WriteByte(2);
+        Assert.Equal(StateBlob.ChunkSize * 3 + 2, blob.Length);
+        // Copied on Advance into blocks after the first byte: four blocks of which none is larger than a block.
+        var lengths = new List<int>();
+        foreach (var segment in blob.Bytes) lengths.Add(segment.Length);
+        Assert.Equal([StateBlob.ChunkSize, StateBlob.ChunkSize, StateBlob.ChunkSize, 2], lengths);
+        var bytes = blob.ToArray();
+        Assert.Equal(1, bytes[0]);
+        Assert.All(bytes[1..^1], b => Assert.Equal(9, b));
+        Assert.Equal(2, bytes[^1]);
+        var before = StateBlob.PooledChunks;
         blob.Dispose();
-        // The one chunk of pool size came back; the oversized array did not.
-        Assert.Equal(before + 1, StateBlob.PooledChunks);
+        Assert.Equal(before + 4, StateBlob.PooledChunks);
     }
 
     [Fact]
@@ -72,6 +81,7 @@ public sealed class StateBlobTests
         Assert.True(blob.IsDisposed);
         Assert.Throws<ObjectDisposedException>(() => blob.ToArray());
         Assert.Throws<ObjectDisposedException>(() => blob.GetSpan());
+        Assert.Throws<ObjectDisposedException>(() => blob.Bytes);
 
         using var next = new StateBlob();
         next.Write(new byte[StateBlob.ChunkSize * 2 + 5]);
@@ -85,7 +95,8 @@ public sealed class StateBlobTests
         var before = StateBlob.PooledChunks;
         StateBlob blob = bytes;
         Assert.Equal(3, blob.Length);
-        Assert.Equal(1, blob.SegmentCount);
+        Assert.True(blob.Bytes.IsSingleSegment);
+        Assert.Equal(bytes, blob.Bytes.First.ToArray());
         Assert.Same(bytes, blob.ToArray());
         Assert.Throws<InvalidOperationException>(() => blob.WriteByte(4));
         Assert.Throws<InvalidOperationException>(() => blob.GetSpan());

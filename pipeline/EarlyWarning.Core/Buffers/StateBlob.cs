@@ -1,44 +1,46 @@
 using System.Buffers;
+using Microsoft.IO;
 
 namespace EarlyWarning.Core.Buffers;
 
 /// <summary>
-/// Bytes of a stage's saved state, held in pooled chunks of <see cref="ChunkSize"/> bytes rather than one array. The
+/// Bytes of a stage's saved state, held in pooled blocks of <see cref="ChunkSize"/> bytes rather than one array. The
 /// network window's state is tens of MB: encoded into a growing <see cref="MemoryStream"/> and copied out with
 /// <c>ToArray</c>, each checkpoint put two or three times that on the large-object heap, and those allocations set off
-/// about half of a run's full (blocking) collections. Chunks stay below the large-object threshold, come back to the
-/// pool when the store has written them (<see cref="Dispose"/>), and a store writes them piece by piece (SQLite:
-/// incremental blob I/O). A blob can also wrap one existing array (small values, tests).
+/// about half of a run's full (blocking) collections. The blocks come from one
+/// <see cref="RecyclableMemoryStreamManager"/>: they stay below the large-object threshold, go back to its pool when
+/// the store has written them (<see cref="Dispose"/>), and a store writes them piece by piece (SQLite: incremental blob
+/// I/O) from <see cref="Bytes"/>. A blob can also wrap one existing array (small values, tests).
 /// </summary>
-/// <remarks>Written by one thread, then read (and disposed) by one thread at a time; not thread-safe.</remarks>
+/// <remarks>
+/// Written by one thread, then read (and disposed) by one thread at a time; not thread-safe (the shared pool is).
+/// Never call <c>GetBuffer</c>-style whole-buffer access on the stream: it would copy everything into one large array.
+/// </remarks>
 public sealed class StateBlob : IBufferWriter<byte>, IDisposable
 {
-    /// <summary>Bytes per pooled chunk: below the 85,000-byte large-object threshold.</summary>
+    /// <summary>Bytes per pooled block: below the 85,000-byte large-object threshold.</summary>
     public const int ChunkSize = 64 * 1024;
 
-    /// <summary>Chunks the pool keeps at most (2,048 × 64 KiB = 128 MiB: about two network states in flight).</summary>
-    public const int MaxPooledChunks = 2048;
+    /// <summary>Bytes of free blocks the pool keeps at most (128 MiB: about two network states in flight).</summary>
+    public const long MaxPooledBytes = 128L * 1024 * 1024;
 
-    private static readonly Stack<byte[]> Pool = new();
+    // Large buffers are only a buffer writer's temporary when it asks for a span longer than a block (copied into
+    // blocks on Advance); a few are kept.
+    private static readonly RecyclableMemoryStreamManager Manager = new(new RecyclableMemoryStreamManager.Options
+    {
+        BlockSize = ChunkSize,
+        MaximumSmallPoolFreeBytes = MaxPooledBytes,
+        MaximumLargePoolFreeBytes = 4L * 1024 * 1024,
+    });
 
-    private readonly List<byte[]> _chunks = [];
-    private readonly List<int> _used = []; // bytes used in each chunk but the last (that one is _pos)
-    private readonly bool _pooled;
-    private byte[] _current = [];
-    private int _pos;
-    private long _length;
+    private readonly RecyclableMemoryStream? _stream; // null for a wrapped array
+    private readonly byte[]? _wrapped;
     private bool _disposed;
 
-    /// <summary>An empty blob that takes chunks from the pool as it is written.</summary>
-    public StateBlob() => _pooled = true;
+    /// <summary>An empty blob that takes blocks from the pool as it is written.</summary>
+    public StateBlob() => _stream = Manager.GetStream("state");
 
-    private StateBlob(byte[] bytes)
-    {
-        _chunks.Add(bytes);
-        _current = bytes;
-        _pos = bytes.Length;
-        _length = bytes.Length;
-    }
+    private StateBlob(byte[] bytes) => _wrapped = bytes;
 
     /// <summary>Wraps <paramref name="bytes"/> (not copied; never returned to the pool).</summary>
     public static StateBlob From(byte[] bytes) => new(bytes ?? throw new ArgumentNullException(nameof(bytes)));
@@ -47,127 +49,66 @@ public sealed class StateBlob : IBufferWriter<byte>, IDisposable
     public static implicit operator StateBlob(byte[] bytes) => From(bytes);
 
     /// <summary>Total bytes written.</summary>
-    public long Length => _length;
+    public long Length => _wrapped?.LongLength ?? (_disposed ? 0 : _stream!.Length);
 
-    /// <summary>True once <see cref="Dispose"/> has returned the chunks.</summary>
+    /// <summary>True once <see cref="Dispose"/> has returned the blocks.</summary>
     public bool IsDisposed => _disposed;
 
-    /// <summary>Number of segments (<see cref="Segment"/>).</summary>
-    public int SegmentCount => _chunks.Count;
-
-    /// <summary>The <paramref name="index"/>th run of bytes, in order; together they are the whole blob.</summary>
-    public ReadOnlySpan<byte> Segment(int index)
+    /// <summary>
+    /// The bytes in order, one segment per block (the wrapped array: one segment). Valid until the blob is written to
+    /// again or disposed.
+    /// </summary>
+    public ReadOnlySequence<byte> Bytes
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _chunks[index].AsSpan(0, index == _chunks.Count - 1 ? _pos : _used[index]);
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _wrapped is not null ? new ReadOnlySequence<byte>(_wrapped) : _stream!.GetReadOnlySequence();
+        }
     }
 
     /// <summary>
     /// The bytes as one array: a new one (allocates: for small values, tests and stores that need one buffer), or the
     /// wrapped array itself for a blob made by <see cref="From"/>.
     /// </summary>
-    public byte[] ToArray()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_pooled) return _chunks[0];
-        var result = new byte[checked((int)_length)];
-        var at = 0;
-        for (var i = 0; i < _chunks.Count; i++)
-        {
-            var segment = Segment(i);
-            segment.CopyTo(result.AsSpan(at));
-            at += segment.Length;
-        }
-        return result;
-    }
+    public byte[] ToArray() => _wrapped ?? Bytes.ToArray();
 
     /// <inheritdoc />
-    public Span<byte> GetSpan(int sizeHint = 0) => GetArraySegment(sizeHint).AsSpan();
+    public Span<byte> GetSpan(int sizeHint = 0) => Writable.GetSpan(sizeHint);
 
     /// <inheritdoc />
-    public Memory<byte> GetMemory(int sizeHint = 0) => GetArraySegment(sizeHint).AsMemory();
+    public Memory<byte> GetMemory(int sizeHint = 0) => Writable.GetMemory(sizeHint);
 
     /// <inheritdoc />
-    public void Advance(int count)
-    {
-        if (count < 0 || _pos + count > _current.Length) throw new ArgumentOutOfRangeException(nameof(count));
-        _pos += count;
-        _length += count;
-    }
+    public void Advance(int count) => Writable.Advance(count);
 
     /// <summary>Appends <paramref name="bytes"/>.</summary>
-    public void Write(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length <= _current.Length - _pos && _pooled && !_disposed)
-        {
-            bytes.CopyTo(_current.AsSpan(_pos));
-            _pos += bytes.Length;
-            _length += bytes.Length;
-            return;
-        }
-        while (!bytes.IsEmpty)
-        {
-            var free = GetArraySegment(1);
-            var n = Math.Min(free.Count, bytes.Length);
-            bytes[..n].CopyTo(free.AsSpan());
-            Advance(n);
-            bytes = bytes[n..];
-        }
-    }
+    public void Write(ReadOnlySpan<byte> bytes) => Writable.Write(bytes);
 
     /// <summary>Appends one byte.</summary>
-    public void WriteByte(byte value)
-    {
-        if (_pos == _current.Length || !_pooled || _disposed) GetArraySegment(1);
-        _current[_pos++] = value;
-        _length++;
-    }
+    public void WriteByte(byte value) => Writable.WriteByte(value);
 
     /// <summary>A write-only stream over this blob (for <see cref="BinaryWriter"/>); disposing it leaves the blob as it is.</summary>
     public Stream AsWriteStream() => new WriteStream(this);
 
-    /// <summary>Returns the pooled chunks; the blob cannot be read afterwards. Safe to call more than once.</summary>
+    /// <summary>Returns the pooled blocks; the blob cannot be read afterwards. Safe to call more than once.</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        if (_pooled)
+        _stream?.Dispose();
+    }
+
+    /// <summary>Free blocks the pool holds now (for tests).</summary>
+    public static long PooledChunks => Manager.SmallBlocksFree;
+
+    private RecyclableMemoryStream Writable
+    {
+        get
         {
-            lock (Pool)
-                foreach (var c in _chunks)
-                    if (c.Length == ChunkSize && Pool.Count < MaxPooledChunks) Pool.Push(c);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _stream ?? throw new InvalidOperationException("a blob wrapping an array cannot be written to");
         }
-        _chunks.Clear();
-        _used.Clear();
-        _current = [];
-        _pos = 0;
-    }
-
-    /// <summary>Chunks the pool holds now (for tests).</summary>
-    public static int PooledChunks
-    {
-        get { lock (Pool) return Pool.Count; }
-    }
-
-    // The free space at the end of the last chunk, after adding a chunk if it has less than sizeHint (at least 1) bytes.
-    private ArraySegment<byte> GetArraySegment(int sizeHint)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_pooled) throw new InvalidOperationException("a blob wrapping an array cannot be written to");
-        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
-        var need = Math.Max(1, sizeHint);
-        if (_current.Length - _pos >= need) return new ArraySegment<byte>(_current, _pos, _current.Length - _pos);
-        // A request larger than a chunk (a writer asking for one contiguous span) gets an array of its own, not pooled.
-        byte[]? chunk = null;
-        if (need <= ChunkSize)
-            lock (Pool)
-                Pool.TryPop(out chunk);
-        chunk ??= new byte[Math.Max(need, ChunkSize)];
-        if (_chunks.Count > 0) _used.Add(_pos);
-        _chunks.Add(chunk);
-        _current = chunk;
-        _pos = 0;
-        return new ArraySegment<byte>(chunk);
     }
 
     private sealed class WriteStream(StateBlob blob) : Stream

@@ -131,7 +131,7 @@ internal sealed class BatchWriter : IDisposable
         tx.Commit();
     }
 
-    // A state value is never put together in memory (the network window's is tens of MB in pooled chunks): the row
+    // A state value is never put together in memory (the network window's is tens of MB in pooled blocks): the row
     // gets a zero-filled blob of its length, and the chunks are written into it in place with SQLite's incremental
     // blob I/O, inside the same transaction.
     private void WriteState(string key, StateBlob value, long nowMs)
@@ -147,10 +147,9 @@ internal sealed class BatchWriter : IDisposable
         using (blob)
         {
             var offset = 0;
-            for (var i = 0; i < value.SegmentCount; i++)
+            foreach (var segment in value.Bytes)
             {
-                var segment = value.Segment(i);
-                SqliteException.ThrowExceptionForRC(raw.sqlite3_blob_write(blob, segment, offset), db);
+                SqliteException.ThrowExceptionForRC(raw.sqlite3_blob_write(blob, segment.Span, offset), db);
                 offset += segment.Length;
             }
         }
