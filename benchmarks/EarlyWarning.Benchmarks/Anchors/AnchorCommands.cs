@@ -2,7 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using EarlyWarning.Benchmarks.Inputs;
 using EarlyWarning.Benchmarks.Network;
+using EarlyWarning.Models.Cli;
+using EarlyWarning.Models.Datasets;
+using EarlyWarning.Models.Evaluation;
 using EarlyWarning.Models.Serving;
+using EarlyWarning.Models.Training;
 using EarlyWarning.Network;
 using EarlyWarning.Network.Graph;
 using QuikGraph.Algorithms.Ranking;
@@ -21,8 +25,72 @@ public static class AnchorCommands
         if (args.Length >= 2 && args[0] == "classify-file") return ClassifyFile(args[1]);
         if (args.Length >= 2 && args[0] == "graph-export")
             return GraphExport(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200_000);
-        Console.Error.WriteLine("usage: anchor classify-file PATH | anchor graph-export PATH [POSTS]");
+        if (args.Length >= 3 && args[0] == "export-splits") return ExportSplits(args[1], args[2]);
+        if (args.Length >= 3 && args[0] == "score") return Score(args[1], args[2..]);
+        if (args.Length >= 5 && args[0] == "score-biased") return ScoreBiased(args[1], args[2], args[3], args[4]);
+        Console.Error.WriteLine("usage: anchor classify-file PATH | anchor graph-export PATH [POSTS] | anchor export-splits SHARED_DATA DIR"
+            + " | anchor score SPLIT_FILE PREDICTION_FILE... | anchor score-biased VAL_FILE VAL_PROBS TEST_FILE TEST_PROBS");
         return 2;
+    }
+
+    /// <summary>The datasets the shipped model trains on (train and validation splits; their test splits are scored too).</summary>
+    public static readonly string[] TrainingDatasets = ["davidson-hate-offensive", "mlma-hate-speech", "sinhala-racism-tweets"];
+
+    /// <summary>The evaluation-only datasets (zero-shot for the shipped model and for fastText trained beside it).</summary>
+    public static readonly string[] EvaluationDatasets = ["olid", "hatexplain", "amharic-hate-ranlp2023", "myanmar-hate-myhatespeech"];
+
+    // fastText's input files for the shipped model's training data and every test split, and beside each test file
+    // the shipped model's own predictions on the same rows (from the raw texts, as `evaluate` gives them) in
+    // `fasttext predict`'s output format, so one scorer scores both.
+    private static int ExportSplits(string sharedData, string dir)
+    {
+        var train = TrainingDatasets.Select(n => DatasetLoader.Load(Path.Combine(sharedData, n))).ToList();
+        var eval = train.Concat(EvaluationDatasets.Select(n => DatasetLoader.Load(Path.Combine(sharedData, n)))).ToList();
+        foreach (var (file, count) in FastTextFiles.WriteSplits(train, eval, dir, new TrainerOptions().IdentityAugmentation))
+            Console.WriteLine(Inv($"{file}: {count} examples"));
+        using var model = OnnxClassifier.Load(RepoPaths.DefaultModel);
+        foreach (var d in eval)
+        {
+            var examples = EvaluateCommand.SelectTest(d);
+            var probs = new float[examples.Count * model.Classes];
+            model.Predict(examples.Select(e => e.Text).ToList(), probs);
+            var path = Path.Combine(dir, Path.GetFileNameWithoutExtension(FastTextFiles.TestFile(d.Name)) + ".ours.pred");
+            File.WriteAllLines(path, Enumerable.Range(0, examples.Count)
+                .Select(i => FastTextFiles.LabelPrefix + model.Manifest.Labels[model.Decide(probs.AsSpan(i * model.Classes, model.Classes))]));
+        }
+        Console.WriteLine($"ours: {model.Manifest.Id} predictions written beside each test file (*.ours.pred)");
+        return 0;
+    }
+
+    // A baseline's `predict-prob` output under our decision rule: biases chosen on validation, test scored once.
+    private static int ScoreBiased(string valFile, string valProbs, string testFile, string testProbs)
+    {
+        try
+        {
+            var (bias, report) = FastTextFiles.ScoreWithBias(valFile, valProbs, testFile, testProbs);
+            Console.WriteLine(Inv($"{FastTextFiles.DatasetOf(testFile)} {Path.GetFileName(testProbs)} + class biases from validation (offensive {bias[1]:+0.0;-0.0;0}, hate {bias[2]:+0.0;-0.0;0}): {FastTextFiles.Summary(report)}"));
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            Console.Error.WriteLine("score-biased: " + e.Message);
+            return 2;
+        }
+    }
+
+    private static int Score(string splitFile, string[] predictionFiles)
+    {
+        try
+        {
+            foreach (var p in predictionFiles)
+                Console.WriteLine($"{FastTextFiles.DatasetOf(splitFile)} {Path.GetFileName(p)}: {FastTextFiles.Summary(FastTextFiles.Score(splitFile, p))}");
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            Console.Error.WriteLine("score: " + e.Message);
+            return 2;
+        }
     }
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

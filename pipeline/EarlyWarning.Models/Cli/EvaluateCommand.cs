@@ -58,14 +58,23 @@ public static class EvaluateCommand
         var pred = new int[examples.Count];
         for (var i = 0; i < pred.Length; i++)
             pred[i] = Array.IndexOf(Labels.All, model.Manifest.Labels[model.Decide(probs.AsSpan(i * c, c))]);
-        var gold = examples.Select(e => e.LabelIndex).ToArray();
-        var positive = BinaryPositive(data);
+        return Score(data.Name, examples.Select(e => e.LabelIndex).ToArray(), pred);
+    }
+
+    /// <summary>
+    /// Scores predicted against gold label indices (into <see cref="Labels.All"/>) as <see cref="Run"/> does for the
+    /// dataset named <paramref name="datasetName"/>: binary datasets collapse both onto none vs flagged. Also scores
+    /// external baselines (fastText) on the same rows.
+    /// </summary>
+    public static ClassificationReport Score(string datasetName, IReadOnlyList<int> gold, IReadOnlyList<int> pred)
+    {
+        var positive = BinaryPositive(datasetName);
         if (positive is null) return ClassificationReport.Compute(gold, pred, Labels.All);
         string[] labels = [Labels.None, positive];
         return ClassificationReport.Compute(gold.Select(g => g == 0 ? 0 : 1).ToArray(), pred.Select(p => p == 0 ? 0 : 1).ToArray(), labels);
     }
 
-    private static string? BinaryPositive(DatasetLoadResult data) => data.Name switch
+    private static string? BinaryPositive(string datasetName) => datasetName switch
     {
         "olid" => Labels.Offensive,
         "sinhala-racism-tweets" => Labels.Hate,
