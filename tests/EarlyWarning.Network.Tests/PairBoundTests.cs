@@ -54,6 +54,36 @@ public class PairBoundTests
     }
 
     /// <summary>
+    /// A pair becomes strong (a candidate-group edge) at <c>MinDistinctContents</c> distinct keys, and stops being one
+    /// when it is removed, by expiry or by the bound alike.
+    /// </summary>
+    [Fact]
+    public void Strong_pairs_leave_the_strong_set_when_they_expire_or_are_bounded_away()
+    {
+        var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10), MaxPairs = 2, MinDistinctContents = 2 };
+        var d = new CoordinationDetector(o);
+        const long min = 60_000;
+        void Share(string a, string b, string key, long t) => d.AddCoShare(new CoShare(key, a, "p" + a + key, t, b, "p" + b + key, t));
+        Share("a", "b", "k1", 1 * min);
+        Assert.Empty(d.StrongPairKeys);
+        Share("a", "b", "k2", 2 * min);
+        Share("c", "d", "k1", 3 * min);
+        Share("c", "d", "k3", 8 * min);
+        Share("e", "f", "k4", 9 * min); // weak
+        Assert.Equal(new[] { ("a", "b"), ("c", "d") }, d.StrongPairKeys.Order().ToArray());
+        d.Detect(13 * min, []); // cutoff 3 min: (a,b), last active at 2, expires
+        Assert.Equal(new[] { ("c", "d"), ("e", "f") }, d.PairKeys.Order().ToArray());
+        Assert.Equal(new[] { ("c", "d") }, d.StrongPairKeys.ToArray());
+        // Over twice the bound (2): the least recently active go, strong (c,d) among them.
+        Share("g", "h", "k5", 10 * min);
+        Share("i", "j", "k6", 11 * min);
+        Share("i", "j", "k7", 11 * min);
+        Share("k", "l", "k8", 12 * min);
+        Assert.Equal(new[] { ("i", "j"), ("k", "l") }, d.PairKeys.Order().ToArray());
+        Assert.Equal(new[] { ("i", "j") }, d.StrongPairKeys.ToArray());
+    }
+
+    /// <summary>
     /// Pairs idle since before the horizon go at each detection, also a pair whose co-share came late (earlier in
     /// event time than co-shares already seen): it must not wait behind later ones.
     /// </summary>

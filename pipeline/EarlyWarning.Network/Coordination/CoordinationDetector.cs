@@ -1,5 +1,8 @@
 using EarlyWarning.Core.Alerts;
 using EarlyWarning.Network.CoSharing;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using EarlyWarning.Network.Internal;
 
 namespace EarlyWarning.Network.Coordination;
@@ -155,6 +158,8 @@ internal sealed class CoordinationDetector
     public int PairCount => _pairs.Count;
     /// <summary>The account pairs tracked now (tests).</summary>
     internal IEnumerable<(string, string)> PairKeys => _pairs.Keys;
+    /// <summary>The pairs with at least <see cref="NetworkOptions.MinDistinctContents"/> keys, that candidate groups are built from (tests).</summary>
+    internal IEnumerable<(string, string)> StrongPairKeys => _strong;
     public int RecentCount => _recent.Count;
     public IReadOnlyList<Campaign> Campaigns => _campaigns;
     public long GroupsTested { get; private set; }
@@ -390,14 +395,20 @@ internal sealed class CoordinationDetector
 
     private void RemovePair((string, string) key)
     {
-        if (_pairs.Remove(key, out var slot))
-        {
-            // Its expiry entry is stale from now on (the slot's next pair has another creation number).
-            _pairSlots[slot] = new PairSlot { Seq = -1 };
-            _freePairSlots.Push(slot);
-        }
-        if (_strong.Remove(key)) _strongVersion++;
+        if (!_pairs.Remove(key, out var slot)) return;
+        // A pair is strong exactly when it holds MinDistinctContents keys (AddCoShare, LoadState): most are not, and
+        // skip a second hash of both account ids.
+        var strong = _pairSlots[slot].KeyCount >= _o.MinDistinctContents;
+        // Its expiry entry is stale from now on (the slot's next pair has another creation number).
+        _pairSlots[slot] = new PairSlot { Seq = -1 };
+        _freePairSlots.Push(slot);
+        if (strong && _strong.Remove(key)) _strongVersion++;
     }
+
+    private const int PrefetchAhead = 8;
+
+    // A hint only: should the collector move the array in between, a stale address is fetched for nothing.
+    private unsafe void Prefetch(int slot) => Sse.Prefetch0(Unsafe.AsPointer(ref _pairSlots[slot]));
 
     private void PrunePairs(long cutoff)
     {
@@ -406,10 +417,14 @@ internal sealed class CoordinationDetector
         while (_expiryOrder.TryPeek(out var bucket, out _) && bucket * ExpiryBucketMs < cutoff)
         {
             var list = _expiryBuckets[bucket];
+            var entries = CollectionsMarshal.AsSpan(list);
             var kept = 0;
-            for (var i = 0; i < list.Count; i++)
+            for (var i = 0; i < entries.Length; i++)
             {
-                var entry = list[i];
+                // The entries name slots all over an array of up to millions: each read is a cache miss, so the slot
+                // a few entries ahead is fetched while this one is handled.
+                if (Sse.IsSupported && i + PrefetchAhead < entries.Length) Prefetch(entries[i + PrefetchAhead].Slot);
+                var entry = entries[i];
                 ref readonly var p = ref _pairSlots[entry.Slot];
                 // The entry of a pair the bound removed (its slot and its key may belong to a new pair by now).
                 if (p.Seq != entry.Seq)
@@ -417,7 +432,7 @@ internal sealed class CoordinationDetector
                     _staleExpiry--;
                     continue;
                 }
-                if (p.ExpiryMs >= cutoff) list[kept++] = entry; // only in the bucket the cutoff falls in
+                if (p.ExpiryMs >= cutoff) entries[kept++] = entry; // only in the bucket the cutoff falls in
                 else if (p.LastMs < cutoff) RemovePair((p.A, p.B));
                 else _dueAgain.Add(entry.Slot); // active since its entry was made: due again at its last co-share
             }
