@@ -21,6 +21,37 @@ public class FeatureTests
         Assert.Equal(expected, Enumerable.Range(0, n).Select(i => (idx[i], val[i])).ToList());
     }
 
+    /// <summary>
+    /// The allocation-free description gives the string one's n-grams, in order, by position; and compares their texts
+    /// as ordinal string comparison does, over real sentences of every script and the normaliser's corner cases.
+    /// </summary>
+    [Fact]
+    public void Word_ngrams_by_position_are_the_described_ones_and_compare_as_their_strings()
+    {
+        var h = new FeatureHasher();
+        var texts = Corpus.NormalizerEdgeCases.Concat(new[] { "davidson", "mlma-fr", "mlma-ar", "sinhala", "amharic", "burmese" }
+            .SelectMany(d => Corpus.Texts(d, 40))).ToList();
+        var pairs = 0;
+        foreach (var text in texts)
+        {
+            var norm = h.Normalizer.Normalize(text);
+            var expected = h.DescribeNormalized(norm);
+            var ngrams = new WordNgram[FeatureHasher.MaxWordNgrams(norm.Length)];
+            var n = h.DescribeNormalized(norm.AsSpan(), ngrams);
+            Assert.Equal(expected, ngrams[..n].Select(g => (g.ToString(norm), g.Index, g.Sign)).ToList());
+            for (var i = 0; i + 1 < n; i++)
+            {
+                var j = (i * 7 + 3) % n;
+                var want = Math.Sign(string.CompareOrdinal(ngrams[i].ToString(norm), ngrams[j].ToString(norm)));
+                Assert.Equal(want, Math.Sign(WordNgram.CompareOrdinal(norm, ngrams[i], ngrams[j])));
+                pairs++;
+            }
+            // A short output span takes what fits.
+            if (n > 2) Assert.Equal(2, h.DescribeNormalized(norm.AsSpan(), ngrams.AsSpan(0, 2)));
+        }
+        Assert.True(pairs > 1000, $"{pairs} comparisons");
+    }
+
     [Fact]
     public void Features_are_deterministic_depend_on_seed_and_fit_the_dimension()
     {

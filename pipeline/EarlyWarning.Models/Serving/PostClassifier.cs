@@ -1,6 +1,7 @@
 using EarlyWarning.Core.Buffers;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Models.Lexicons;
+using EarlyWarning.Text.Features;
 using EarlyWarning.Text.Normalization;
 
 namespace EarlyWarning.Models.Serving;
@@ -197,9 +198,8 @@ public sealed class PostClassifier : IDisposable
                 if (!decision.Explanation.Contains(s)) decision.Explanation.Add(s);
             }
             var explainClass = label == Labels.None ? HateIndex : Array.IndexOf(Labels.All, label);
-            decision.Explanation.AddRange(describeNormalized
-                ? TopNgrams(Model.Hasher.DescribeNormalized(normalized), explainClass, ExplanationNgrams)
-                : TopNgrams(text, explainClass, ExplanationNgrams));
+            if (describeNormalized) AddTopNgramsNormalized(normalized, explainClass, ExplanationNgrams, decision.Explanation);
+            else decision.Explanation.AddRange(TopNgrams(text, explainClass, ExplanationNgrams));
         }
         return decision;
     }
@@ -210,6 +210,61 @@ public sealed class PostClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(text);
         if (Model.Weights is null || text.Length == 0) return [];
         return TopNgrams(Model.Hasher.Describe(text), labelIndex, count);
+    }
+
+    // Scratch for AddTopNgramsNormalized, per thread (ClassifyBatch may run on several).
+    [ThreadStatic] private static WordNgram[]? t_ngrams;
+    [ThreadStatic] private static Scored[]? t_scored;
+
+    private readonly record struct Scored(float Contribution, WordNgram Ngram);
+
+    /// <summary>
+    /// What <see cref="TopNgrams(string, int, int)"/> gives for the raw text, from text normalised with the featuriser's
+    /// steps, appended to <paramref name="output"/>: the n-grams by position and weight, and only the chosen few made
+    /// into strings (a flagged post used to get a string, a tuple and a dictionary entry per n-gram).
+    /// </summary>
+    private void AddTopNgramsNormalized(string norm, int labelIndex, int count, List<string> output)
+    {
+        var w = Model.Weights;
+        if (w is null || norm.Length == 0) return;
+        var modelLabel = Model.Manifest.Labels.IndexOf(Labels.All[labelIndex]);
+        var modelNone = Model.Manifest.Labels.IndexOf(Labels.All[NoneIndex]);
+        if (modelLabel < 0) return;
+        var max = FeatureHasher.MaxWordNgrams(norm.Length);
+        if (t_ngrams is null || t_ngrams.Length < max)
+        {
+            t_ngrams = new WordNgram[Math.Max(max, 256)];
+            t_scored = new Scored[t_ngrams.Length];
+        }
+        var ngrams = t_ngrams;
+        var scored = t_scored!;
+        var n = Model.Hasher.DescribeNormalized(norm, ngrams);
+        // Only n-grams that push towards the label; an n-gram's weight follows from its text, so repeats weigh the same.
+        var kept = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var row = ngrams[i].Index * w.Classes;
+            var contribution = ngrams[i].Sign * (w.Weights[row + modelLabel] - (modelNone >= 0 ? w.Weights[row + modelNone] : 0f));
+            if (contribution > 0) scored[kept++] = new Scored(contribution, ngrams[i]);
+        }
+        scored.AsSpan(0, kept).Sort(new ByContribution(norm));
+        var taken = 0;
+        for (var i = 0; i < kept && taken < count; i++)
+        {
+            if (i > 0 && WordNgram.CompareOrdinal(norm, scored[i - 1].Ngram, scored[i].Ngram) == 0) continue; // the same text again
+            output.Add(scored[i].Ngram.ToString(norm));
+            taken++;
+        }
+    }
+
+    // Largest contribution first, ties by the n-grams' ordinal text (as TopNgrams orders its dictionary).
+    private readonly struct ByContribution(string norm) : IComparer<Scored>
+    {
+        public int Compare(Scored x, Scored y)
+        {
+            var c = y.Contribution.CompareTo(x.Contribution);
+            return c != 0 ? c : WordNgram.CompareOrdinal(norm, x.Ngram, y.Ngram);
+        }
     }
 
     private List<string> TopNgrams(IReadOnlyList<(string Ngram, int Index, float Sign)> described, int labelIndex, int count)

@@ -120,6 +120,41 @@ public sealed class FeatureHasher
         return list;
     }
 
+    /// <summary>
+    /// The word n-grams of normalised text as <see cref="DescribeNormalized(string)"/> gives them, in the same order, but
+    /// as positions in <paramref name="norm"/> rather than strings (no allocation): writes at most
+    /// <c>output.Length</c> and returns how many; <see cref="MaxWordNgrams"/> is always enough.
+    /// </summary>
+    public int DescribeNormalized(ReadOnlySpan<char> norm, Span<WordNgram> output)
+    {
+        var n = 0;
+        var havePrev = false;
+        Token prev = default;
+        ulong prevHash = 0;
+        foreach (var tok in Tokenizer.Tokenize(norm))
+        {
+            var h = TextHash.Hash(norm.Slice(tok.Start, tok.Length), _wordSeed);
+            if (_o.WordNgramMin <= 1)
+            {
+                if (n == output.Length) return n;
+                output[n++] = new WordNgram(tok.Start, tok.Length, -1, 0, Index(h), Sign(h));
+            }
+            if (_o.WordNgramMax >= 2 && havePrev)
+            {
+                if (n == output.Length) return n;
+                var hb = TextHash.Combine(prevHash, h);
+                output[n++] = new WordNgram(prev.Start, prev.Length, tok.Start, tok.Length, Index(hb), Sign(hb));
+            }
+            prev = tok;
+            prevHash = h;
+            havePrev = true;
+        }
+        return n;
+    }
+
+    /// <summary>An upper bound on the word n-grams of a normalised text of <paramref name="length"/> characters.</summary>
+    public static int MaxWordNgrams(int length) => 2 * length + 2;
+
     // Raw features as (index << 1 | negative) keys, so one primitive sort groups them.
     private int Collect(ReadOnlySpan<char> norm, int[] raw)
     {
@@ -242,4 +277,37 @@ public sealed class FeatureHasher
         }
         return w;
     }
+}
+
+/// <summary>
+/// A word unigram (<see cref="SecondStart"/> is -1) or bigram of a normalised text, by position: the n-gram's text is
+/// the first word, or the first word, one space and the second; with its feature index and sign.
+/// </summary>
+public readonly record struct WordNgram(int FirstStart, int FirstLength, int SecondStart, int SecondLength, int Index, float Sign)
+{
+    public bool IsBigram => SecondStart >= 0;
+
+    /// <summary>Characters of the n-gram's text.</summary>
+    public int TextLength => IsBigram ? FirstLength + 1 + SecondLength : FirstLength;
+
+    /// <summary>The n-gram's text (allocates).</summary>
+    public string ToString(ReadOnlySpan<char> norm) => IsBigram
+        ? string.Concat(norm.Slice(FirstStart, FirstLength), " ", norm.Slice(SecondStart, SecondLength))
+        : new string(norm.Slice(FirstStart, FirstLength));
+
+    /// <summary>Ordinal comparison of two n-grams' texts, as <see cref="string.CompareOrdinal(string, string)"/> of <see cref="ToString(ReadOnlySpan{char})"/> would give.</summary>
+    public static int CompareOrdinal(ReadOnlySpan<char> norm, in WordNgram x, in WordNgram y)
+    {
+        int lx = x.TextLength, ly = y.TextLength;
+        var n = Math.Min(lx, ly);
+        for (var i = 0; i < n; i++)
+        {
+            var d = x.At(norm, i) - y.At(norm, i);
+            if (d != 0) return d;
+        }
+        return lx - ly;
+    }
+
+    private char At(ReadOnlySpan<char> norm, int i) =>
+        i < FirstLength ? norm[FirstStart + i] : i == FirstLength ? ' ' : norm[SecondStart + i - FirstLength - 1];
 }
