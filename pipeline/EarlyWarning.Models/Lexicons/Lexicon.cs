@@ -175,18 +175,37 @@ public sealed class Lexicon
     /// <summary>Normalises <paramref name="text"/> with the default steps (what entries were normalised with).</summary>
     public string Normalize(string text) => _normalizer.Normalize(text);
 
-    /// <summary>Matches in text that is already normalised; overlapping hits of the same entry are reported once.</summary>
-    public List<LexiconMatch> MatchNormalized(string normalizedText)
+    // Per-thread scratch of MatchNormalized (every post is matched; most have no hit or a few).
+    [ThreadStatic] private static List<(int Start, int PatternId)>? t_hits;
+    [ThreadStatic] private static HashSet<int>? t_seen;
+
+    /// <summary>
+    /// Matches in text that is already normalised, in order of their start (hits at one start in the matcher's order);
+    /// overlapping hits of the same entry are reported once, at the first.
+    /// </summary>
+    public IReadOnlyList<LexiconMatch> MatchNormalized(string normalizedText)
     {
-        var hits = new List<(int Start, int PatternId)>();
+        var hits = t_hits ??= [];
+        hits.Clear();
         _matcher.FindAll(normalizedText, hits);
-        var result = new List<LexiconMatch>(hits.Count);
-        var seen = new HashSet<int>();
-        foreach (var (start, id) in hits.OrderBy(h => h.Start))
+        if (hits.Count == 0) return [];
+        // A stable insertion sort by start: hits come nearly in order (by end) and are few.
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(hits);
+        for (var i = 1; i < span.Length; i++)
+        {
+            var h = span[i];
+            var j = i - 1;
+            for (; j >= 0 && span[j].Start > h.Start; j--) span[j + 1] = span[j];
+            span[j + 1] = h;
+        }
+        var seen = t_seen ??= [];
+        seen.Clear();
+        var result = new List<LexiconMatch>(span.Length);
+        foreach (var (start, id) in span)
             if (seen.Add(id)) result.Add(new LexiconMatch(_entries[id], start, _entries[id].Normalized.Length));
         return result;
     }
 
     /// <summary>Normalises and matches raw text.</summary>
-    public List<LexiconMatch> Match(string text) => MatchNormalized(Normalize(text));
+    public IReadOnlyList<LexiconMatch> Match(string text) => MatchNormalized(Normalize(text));
 }
