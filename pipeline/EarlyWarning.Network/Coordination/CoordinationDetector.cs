@@ -1,8 +1,8 @@
-using EarlyWarning.Core.Alerts;
-using EarlyWarning.Network.CoSharing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using EarlyWarning.Core.Alerts;
+using EarlyWarning.Network.CoSharing;
 using EarlyWarning.Network.Internal;
 
 namespace EarlyWarning.Network.Coordination;
@@ -396,8 +396,8 @@ internal sealed class CoordinationDetector
     private void RemovePair((string, string) key)
     {
         if (!_pairs.Remove(key, out var slot)) return;
-        // A pair is strong exactly when it holds MinDistinctContents keys (AddCoShare, LoadState): most are not, and
-        // skip a second hash of both account ids.
+        // A pair is strong exactly when it holds MinDistinctContents keys (AddCoShare, LoadState). Most are not, and
+        // for those the strong set is not searched (a second hash of both account ids).
         var strong = _pairSlots[slot].KeyCount >= _o.MinDistinctContents;
         // Its expiry entry is stale from now on (the slot's next pair has another creation number).
         _pairSlots[slot] = new PairSlot { Seq = -1 };
