@@ -154,9 +154,16 @@ public sealed partial class KafkaPipelineTests(KafkaPipelineFixture fx, ITestOut
         try
         {
             // The consumer notices the outage (a transport error from the broker that went away) before it comes back.
-            await WaitForAsync(() => Task.FromResult(Text()[before..] is var after
-                && (after.Contains("kafka error", StringComparison.Ordinal) || after.Contains("librdkafka", StringComparison.Ordinal))),
-                TimeSpan.FromSeconds(30), "the consumer to report the broker outage");
+            try
+            {
+                await WaitForAsync(() => Task.FromResult(Text()[before..] is var after
+                    && (after.Contains("kafka error", StringComparison.Ordinal) || after.Contains("librdkafka", StringComparison.Ordinal))),
+                    TimeSpan.FromSeconds(30), "the consumer to report the broker outage");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}; the run {(run.IsCompleted ? "had finished" : "was running")}; its log: {Text()[Math.Max(0, Text().Length - 3000)..]}");
+            }
         }
         finally
         {
