@@ -535,6 +535,9 @@ public sealed class KafkaPostSource : IAsyncDisposable, IDisposable
             if (_closing) return;
             _closing = true;
         }
+        // Worth knowing on a slow machine: a paused consumer fetches nothing until the pipeline catches up.
+        var pauses = Interlocked.Read(ref _pauses);
+        if (pauses > 0) Log($"paused its partitions {pauses} time(s) while the pipeline caught up (back-pressure)");
         try
         {
             // Close revokes the assignment (committing stored offsets) and leaves the group promptly.

@@ -257,7 +257,8 @@ public sealed partial class KafkaPipelineTests(KafkaPipelineFixture fx, ITestOut
 
     private static string Summary(string stdout) =>
         string.Join('\n', stdout.Split('\n').Where(l => l.StartsWith("finished", StringComparison.Ordinal) || l.StartsWith("stage state", StringComparison.Ordinal)
-            || l.StartsWith("resuming", StringComparison.Ordinal) || l.StartsWith("kafka start", StringComparison.Ordinal)));
+            || l.StartsWith("resuming", StringComparison.Ordinal) || l.StartsWith("kafka start", StringComparison.Ordinal)
+            || l.StartsWith("paused its partitions", StringComparison.Ordinal)));
 
     [GeneratedRegex(@"^(?:finished|stopped): read (\d+),", RegexOptions.Multiline)]
     private static partial Regex ReadRegex();
