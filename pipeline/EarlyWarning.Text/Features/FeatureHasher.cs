@@ -101,28 +101,16 @@ public sealed class FeatureHasher
     public IReadOnlyList<(string Ngram, int Index, float Sign)> DescribeNormalized(string norm)
     {
         ArgumentNullException.ThrowIfNull(norm);
-        var list = new List<(string, int, float)>();
-        string? prev = null;
-        ulong prevHash = 0;
-        foreach (var tok in Tokenizer.Tokenize(norm))
-        {
-            var word = norm.Substring(tok.Start, tok.Length);
-            var h = TextHash.Hash(word, _wordSeed);
-            if (_o.WordNgramMin <= 1) list.Add((word, Index(h), Sign(h)));
-            if (_o.WordNgramMax >= 2 && prev is not null)
-            {
-                var hb = TextHash.Combine(prevHash, h);
-                list.Add((prev + " " + word, Index(hb), Sign(hb)));
-            }
-            prev = word;
-            prevHash = h;
-        }
+        var ngrams = new WordNgram[MaxWordNgrams(norm.Length)];
+        var n = DescribeNormalized(norm.AsSpan(), ngrams);
+        var list = new List<(string, int, float)>(n);
+        for (var i = 0; i < n; i++) list.Add((ngrams[i].ToString(norm), ngrams[i].Index, ngrams[i].Sign));
         return list;
     }
 
     /// <summary>
-    /// The word n-grams of normalised text as <see cref="DescribeNormalized(string)"/> gives them, in the same order, but
-    /// as positions in <paramref name="norm"/> rather than strings (no allocation): writes at most
+    /// The word n-grams of normalised text (what <see cref="DescribeNormalized(string)"/> gives as strings), in order,
+    /// as positions in <paramref name="norm"/> (no allocation): writes at most
     /// <c>output.Length</c> and returns how many; <see cref="MaxWordNgrams"/> is always enough.
     /// </summary>
     public int DescribeNormalized(ReadOnlySpan<char> norm, Span<WordNgram> output)
