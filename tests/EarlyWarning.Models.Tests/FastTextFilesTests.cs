@@ -1,5 +1,4 @@
 using EarlyWarning.Core.Posts;
-using EarlyWarning.Models.Cli;
 using EarlyWarning.Models.Datasets;
 using EarlyWarning.Models.Evaluation;
 using EarlyWarning.Tests;
@@ -39,7 +38,7 @@ public sealed class FastTextFilesTests : IDisposable
         foreach (var (file, count) in written) Assert.Equal(count, File.ReadAllLines(Path.Combine(_dir, file)).Length);
 
         // Line for line the examples `evaluate` scores, labels included.
-        var expected = EvaluateCommand.SelectTest(davidson);
+        var expected = HeldOut.SelectTest(davidson);
         var lines = File.ReadAllLines(Path.Combine(_dir, "test-davidson-hate-offensive.txt"));
         for (var i = 0; i < expected.Count; i++) Assert.Equal(FastTextFiles.Line(expected[i].Label, expected[i].Text), lines[i]);
         Assert.Equal(expected.Select(e => e.LabelIndex), FastTextFiles.ReadLabels(Path.Combine(_dir, "test-davidson-hate-offensive.txt"), false));
@@ -100,7 +99,7 @@ public sealed class FastTextFilesTests : IDisposable
         Assert.Equal([0.1f, 0.5f, 0.4f], p[..3]);
         Assert.Equal([0.1f, 0.9f, 0f], p[12..]);
 
-        var argmax = EvaluateCommand.Score("davidson-hate-offensive", FastTextFiles.ReadLabels(test, false),
+        var argmax = HeldOut.Score("davidson-hate-offensive", FastTextFiles.ReadLabels(test, false),
             Enumerable.Range(0, gold.Length).Select(i => Array.IndexOf(p, p.AsSpan(i * 3, 3).ToArray().Max(), i * 3) - i * 3).ToArray());
         Assert.Equal(0, argmax.PerClass[Labels.Hate].F1, 9);
 

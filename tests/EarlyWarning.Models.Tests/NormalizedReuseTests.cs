@@ -1,5 +1,7 @@
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Models.Serving;
+using EarlyWarning.Models.Training;
+using EarlyWarning.Text.Normalization;
 using EarlyWarning.Tests;
 using EarlyWarning.Text.Tests;
 
@@ -75,14 +77,63 @@ public sealed class NormalizedReuseTests
             if (a.IsFlagged)
             {
                 flagged++;
-                // The explanation's n-grams are what the public raw-text path (Describe over the raw text) ranks.
+                // The explanation's n-grams are what a plain ranking of Describe over the raw text gives, and what the
+                // public raw-text API gives.
                 var label = a.Label == Labels.None ? Labels.Hate : a.Label;
-                var ngrams = pc.TopNgrams(texts[i], Array.IndexOf(Labels.All, label), PostClassifier.ExplanationNgrams);
-                Assert.Equal(ngrams, a.Explanation.Where(x => !x.StartsWith("lexicon:", StringComparison.Ordinal)));
+                var expected = ReferenceTopNgrams(pc, texts[i], label, PostClassifier.ExplanationNgrams);
+                Assert.Equal(expected, a.Explanation.Where(x => !x.StartsWith("lexicon:", StringComparison.Ordinal)));
+                Assert.Equal(expected, pc.TopNgrams(texts[i], Array.IndexOf(Labels.All, label), PostClassifier.ExplanationNgrams));
             }
         }
         Assert.True(flagged > 20, $"only {flagged} flagged posts: the explanation path was hardly exercised");
         Assert.Null(normalized[texts.Count]);
         Assert.Throws<ArgumentException>(() => pc.ClassifyBatch(Batch(), new string[1]));
+    }
+    [Fact]
+    public void Explanations_use_the_featurisers_normalisation_when_it_differs_from_the_lexicons()
+    {
+        // A model whose features keep l33t digits and repeated letters: the lexicon's normalised text is not its text.
+        var features = TestModels.SmallFeatures with
+        {
+            Normalization = NormalizationSteps.Default & ~(NormalizationSteps.Leet | NormalizationSteps.CollapseRepeats),
+        };
+        var rng = new Random(5);
+        var m = new LinearModel(features.Dimension, 3);
+        for (var i = 0; i < m.Weights.Length; i++) m.Weights[i] = (float)(rng.NextDouble() * 4 - 2);
+        var dir = TestPaths.NewTempDir("ew-models");
+        TestModels.Write(dir, m, features, [-9, -9, 9]); // every post flagged hate
+        using var pc = PostClassifier.Load(dir, TestModels.ShippedLexiconDir);
+        Assert.False(pc.Model.AcceptsNormalized(pc.TextNormalization));
+
+        var texts = Texts();
+        var decisions = pc.ClassifyTexts(texts);
+        var differ = 0;
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var expected = ReferenceTopNgrams(pc, texts[i], Labels.Hate, PostClassifier.ExplanationNgrams);
+            Assert.Equal(expected, decisions[i].Explanation.Where(x => !x.StartsWith("lexicon:", StringComparison.Ordinal)));
+            if (pc.Model.Hasher.Normalizer.Normalize(texts[i]) != pc.Lexicon.Normalize(texts[i])) differ++;
+        }
+        Assert.True(differ > 10, $"only {differ} texts normalise differently: the case was hardly exercised");
+    }
+
+    /// <summary>
+    /// The ranking the explanations promise, written the obvious way: every word n-gram of the raw text with its
+    /// contribution towards <paramref name="label"/> against none (weight difference times sign), positive ones only,
+    /// one per distinct text, largest first, ties by ordinal text.
+    /// </summary>
+    private static List<string> ReferenceTopNgrams(PostClassifier pc, string text, string label, int count)
+    {
+        var w = pc.Model.Weights!;
+        var labels = pc.Model.Manifest.Labels;
+        int at = labels.IndexOf(label), none = labels.IndexOf(Labels.None);
+        var best = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (var (ngram, index, sign) in pc.Model.Hasher.Describe(text))
+        {
+            var row = index * w.Classes;
+            var contribution = sign * (w.Weights[row + at] - w.Weights[row + none]);
+            if (contribution > 0 && (!best.TryGetValue(ngram, out var old) || contribution > old)) best[ngram] = contribution;
+        }
+        return [.. best.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(count).Select(kv => kv.Key)];
     }
 }

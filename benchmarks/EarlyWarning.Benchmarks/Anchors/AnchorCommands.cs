@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using EarlyWarning.Benchmarks.Inputs;
 using EarlyWarning.Benchmarks.Network;
-using EarlyWarning.Models.Cli;
 using EarlyWarning.Models.Datasets;
 using EarlyWarning.Models.Evaluation;
 using EarlyWarning.Models.Serving;
@@ -51,7 +50,7 @@ public static class AnchorCommands
         using var model = OnnxClassifier.Load(RepoPaths.DefaultModel);
         foreach (var d in eval)
         {
-            var examples = EvaluateCommand.SelectTest(d);
+            var examples = HeldOut.SelectTest(d);
             var probs = new float[examples.Count * model.Classes];
             model.Predict(examples.Select(e => e.Text).ToList(), probs);
             var path = Path.Combine(dir, Path.GetFileNameWithoutExtension(FastTextFiles.TestFile(d.Name)) + ".ours.pred");

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using EarlyWarning.Core.Posts;
-using EarlyWarning.Models.Cli;
 using EarlyWarning.Models.Datasets;
 using EarlyWarning.Models.Training;
 
@@ -57,7 +56,7 @@ public static class FastTextFiles
         written.Add(Write(Path.Combine(dir, "val.txt"),
             all.Where(s => s.Split == StratifiedSplit.Validation).Select(s => (s.Example.Label, s.Example.Text)).ToList()));
         foreach (var d in evalSets)
-            written.Add(Write(Path.Combine(dir, TestFile(d.Name)), EvaluateCommand.SelectTest(d).Select(e => (e.Label, e.Text)).ToList()));
+            written.Add(Write(Path.Combine(dir, TestFile(d.Name)), HeldOut.SelectTest(d).Select(e => (e.Label, e.Text)).ToList()));
         return written;
     }
 
@@ -143,7 +142,7 @@ public static class FastTextFiles
         var testProbs = ReadProbabilities(testProbabilities);
         if (testProbs.Length != testGold.Length * Labels.All.Length)
             throw new InvalidDataException($"{testProbabilities} has {testProbs.Length / Labels.All.Length} rows but {testFile} has {testGold.Length}");
-        return (bias, EvaluateCommand.Score(DatasetOf(testFile), testGold, TrainingPipeline.Decide(testProbs, bias)));
+        return (bias, HeldOut.Score(DatasetOf(testFile), testGold, TrainingPipeline.Decide(testProbs, bias)));
     }
 
     /// <summary>
@@ -156,7 +155,7 @@ public static class FastTextFiles
         var pred = ReadLabels(predictionFile, allowEmpty: true);
         if (gold.Length != pred.Length)
             throw new InvalidDataException($"{predictionFile} has {pred.Length} lines but {splitFile} has {gold.Length}");
-        return EvaluateCommand.Score(DatasetOf(splitFile), gold, pred);
+        return HeldOut.Score(DatasetOf(splitFile), gold, pred);
     }
 
     /// <summary>One line of a score table: n, accuracy, macro-F1, weighted-F1 and hate precision / recall / F1 where scored.</summary>

@@ -198,8 +198,9 @@ public sealed class PostClassifier : IDisposable
                 if (!decision.Explanation.Contains(s)) decision.Explanation.Add(s);
             }
             var explainClass = label == Labels.None ? HateIndex : Array.IndexOf(Labels.All, label);
-            if (describeNormalized) AddTopNgramsNormalized(normalized, explainClass, ExplanationNgrams, decision.Explanation);
-            else decision.Explanation.AddRange(TopNgrams(text, explainClass, ExplanationNgrams));
+            // The n-grams are the featuriser's: its normalisation, when the lexicon's differs.
+            var featureText = describeNormalized ? normalized : Model.Hasher.Normalizer.Normalize(text);
+            AddTopNgramsNormalized(featureText, explainClass, ExplanationNgrams, decision.Explanation);
         }
         return decision;
     }
@@ -209,7 +210,9 @@ public sealed class PostClassifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(text);
         if (Model.Weights is null || text.Length == 0) return [];
-        return TopNgrams(Model.Hasher.Describe(text), labelIndex, count);
+        var output = new List<string>(count);
+        AddTopNgramsNormalized(Model.Hasher.Normalizer.Normalize(text), labelIndex, count, output);
+        return output;
     }
 
     // Scratch for AddTopNgramsNormalized, per thread (ClassifyBatch may run on several).
@@ -219,9 +222,10 @@ public sealed class PostClassifier : IDisposable
     private readonly record struct Scored(float Contribution, WordNgram Ngram);
 
     /// <summary>
-    /// What <see cref="TopNgrams(string, int, int)"/> gives for the raw text, from text normalised with the featuriser's
-    /// steps, appended to <paramref name="output"/>: the n-grams by position and weight, and only the chosen few made
-    /// into strings (a flagged post used to get a string, a tuple and a dictionary entry per n-gram).
+    /// The <paramref name="count"/> distinct word n-grams of <paramref name="norm"/> (text normalised with the
+    /// featuriser's steps) that push most towards <paramref name="labelIndex"/> rather than none, largest push first and
+    /// ties by ordinal text, appended to <paramref name="output"/>. The n-grams are ranked by position and weight and only
+    /// the chosen few become strings (a flagged post used to get a string, a tuple and a dictionary entry per n-gram).
     /// </summary>
     private void AddTopNgramsNormalized(string norm, int labelIndex, int count, List<string> output)
     {
@@ -257,7 +261,7 @@ public sealed class PostClassifier : IDisposable
         }
     }
 
-    // Largest contribution first, ties by the n-grams' ordinal text (as TopNgrams orders its dictionary).
+    // Largest contribution first, ties by the n-grams' ordinal text.
     private readonly struct ByContribution(string norm) : IComparer<Scored>
     {
         public int Compare(Scored x, Scored y)
@@ -265,23 +269,6 @@ public sealed class PostClassifier : IDisposable
             var c = y.Contribution.CompareTo(x.Contribution);
             return c != 0 ? c : WordNgram.CompareOrdinal(norm, x.Ngram, y.Ngram);
         }
-    }
-
-    private List<string> TopNgrams(IReadOnlyList<(string Ngram, int Index, float Sign)> described, int labelIndex, int count)
-    {
-        var w = Model.Weights;
-        if (w is null || described.Count == 0) return [];
-        var modelLabel = Model.Manifest.Labels.IndexOf(Labels.All[labelIndex]);
-        var modelNone = Model.Manifest.Labels.IndexOf(Labels.All[NoneIndex]);
-        if (modelLabel < 0) return [];
-        var best = new Dictionary<string, float>(StringComparer.Ordinal);
-        foreach (var (ngram, index, sign) in described)
-        {
-            var row = index * w.Classes;
-            var contribution = sign * (w.Weights[row + modelLabel] - (modelNone >= 0 ? w.Weights[row + modelNone] : 0f));
-            if (contribution > 0 && (!best.TryGetValue(ngram, out var old) || contribution > old)) best[ngram] = contribution;
-        }
-        return best.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(count).Select(kv => kv.Key).ToList();
     }
 
     private static float SeverityScore(int severity) => severity switch { >= 3 => 0.95f, 2 => 0.8f, _ => 0.6f };
