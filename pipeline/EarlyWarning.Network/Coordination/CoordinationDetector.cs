@@ -133,9 +133,6 @@ internal sealed class CoordinationDetector
     // Novel texts posted by many accounts within one interval (single-wave campaigns), by novel-text family.
     private readonly SortedDictionary<int, Burst> _bursts = [];
     private int _nextCampaign;
-    private int[] _sortItems = new int[64];
-    private long[] _sortKeys = new long[64];
-    private int[] _windowCount = new int[64];
     // Detection runs every event-minute, but between two runs most candidate groups neither change members nor get a
     // post: their evaluation (shuffled-time null model) would give the same result. Each author's posts carry a
     // version (a fresh value of one global counter whenever the author's queue changes, so a version is never
@@ -152,6 +149,7 @@ internal sealed class CoordinationDetector
     {
         _o = o;
         _intervalMs = (long)o.CoShareInterval.TotalMilliseconds;
+        _synchrony = new SynchronyCounter(_intervalMs);
         _horizonMs = (long)o.CampaignHorizon.TotalMilliseconds;
     }
 
@@ -641,6 +639,8 @@ internal sealed class CoordinationDetector
         List<string> Accounts, List<PostRecord> Posts, long StartMs, long EndMs, long Observed, double Expected,
         double ExpectedAccounts, double Score);
 
+    private readonly SynchronyCounter _synchrony;
+
     private GroupResult? Evaluate(List<string> group)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -677,28 +677,33 @@ internal sealed class CoordinationDetector
                 l.Add(i);
             }
         }
-        var keyLists = byKey.Values.Where(l => l.Count > 1).Select(l => l.ToArray()).ToList();
+        var keyLists = byKey.Values.Where(l => l.Count > 1).ToList();
+        var work = _synchrony;
+        work.Prepare(keyLists, times, group.Count);
 
         var obsPerAccount = new long[group.Count];
         var syncedPost = new bool[posts.Count];
-        var observed = CountSynchronised(keyLists, times, authors, obsPerAccount, syncedPost);
+        // Observed: every post at its own time.
+        var perm = work.Permutation;
+        var observed = work.Count(times, authors, obsPerAccount, syncedPost);
 
         // Seeded from the group's first post in stream order, not from an account id: pseudonymised ids change with the
         // deployment's key, and the same stream must give the same campaigns under any key.
         var rng = new SplitMix64(_o.Seed ^ Hashing.Stable(posts[0].PostId) ^ (ulong)group.Count);
-        var shuffled = (long[])times.Clone();
         var nullPerAccount = new long[group.Count];
         var perRound = new long[_o.ShuffleRounds][];
         double nullPairs = 0;
         for (var round = 0; round < _o.ShuffleRounds; round++)
         {
-            for (var i = shuffled.Length - 1; i > 0; i--)
+            // The times shuffled among the posts (each round shuffles the last round's assignment further): post i
+            // now has the time of post perm[i].
+            for (var i = perm.Length - 1; i > 0; i--)
             {
                 var j = rng.NextInt(i + 1);
-                (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]);
+                (perm[i], perm[j]) = (perm[j], perm[i]);
             }
             var counts = perRound[round] = new long[group.Count];
-            nullPairs += CountSynchronised(keyLists, shuffled, authors, counts, null);
+            nullPairs += work.Count(times, authors, counts, null);
             for (var a = 0; a < counts.Length; a++) nullPerAccount[a] += counts[a];
         }
         bool Passes(long count, int a) =>
@@ -728,47 +733,6 @@ internal sealed class CoordinationDetector
         if (evidence.Count == 0) return null;
         evidence.Sort((x, y) => x.TimeMs != y.TimeMs ? x.TimeMs.CompareTo(y.TimeMs) : string.CompareOrdinal(x.PostId, y.PostId));
         return new GroupResult(keep, evidence, evidence[0].TimeMs, evidence[^1].TimeMs, observed, expected, expectedAccounts, score);
-    }
-
-    /// <summary>Pairs of posts by different accounts with the same key within the interval; marks the posts and counts per account.</summary>
-    private long CountSynchronised(List<int[]> keyLists, long[] times, int[] authors, long[] perAccount, bool[]? synced)
-    {
-        long pairs = 0;
-        // The counted pairs (|Δt| within the interval) do not depend on how equal times are ordered, so a
-        // primitive key sort gives the same result as any other sort by time.
-        foreach (var src in keyLists)
-        {
-            if (_sortItems.Length < src.Length)
-            {
-                _sortItems = new int[src.Length * 2];
-                _sortKeys = new long[src.Length * 2];
-            }
-            var l = _sortItems.AsSpan(0, src.Length);
-            var k = _sortKeys.AsSpan(0, src.Length);
-            src.CopyTo(l);
-            for (var i = 0; i < l.Length; i++) k[i] = times[l[i]];
-            k.Sort(l);
-            // Each post's partners are the posts of other accounts within the interval either side: a sliding
-            // window [lo, hi) with per-account counts gives them in one pass instead of enumerating pairs.
-            if (_windowCount.Length < perAccount.Length) _windowCount = new int[perAccount.Length];
-            var cnt = _windowCount;
-            int lo = 0, hi = 0;
-            long twice = 0;
-            for (var i = 0; i < l.Length; i++)
-            {
-                while (hi < l.Length && k[hi] - k[i] <= _intervalMs) cnt[authors[l[hi++]]]++;
-                while (k[i] - k[lo] > _intervalMs) cnt[authors[l[lo++]]]--;
-                var a = authors[l[i]];
-                var partners = (hi - lo) - cnt[a];
-                if (partners == 0) continue;
-                twice += partners;
-                perAccount[a] += partners;
-                if (synced is not null) synced[l[i]] = true;
-            }
-            for (var i = lo; i < hi; i++) cnt[authors[l[i]]]--;
-            pairs += twice / 2;
-        }
-        return pairs;
     }
 
     private void Report(GroupResult g, List<Signal> output)
