@@ -11,7 +11,9 @@ internal readonly record struct CoShare(string Key, string AccountA, string Post
 /// Finds co-sharing among recent posts: the same URL, the same media hash, or near-duplicate text found with
 /// MinHash LSH (bands × rows over the signature, candidates verified by the fraction of equal slots).
 /// Near-duplicate texts are grouped into text clusters so that paraphrases that match only some members still
-/// share one content key. Everything older than the interval is evicted.
+/// share one content key. A text's candidates are, band by band, the latest texts (up to the per-key cap) sharing
+/// that band's key and within the interval. Everything older than the interval is evicted (the band index overwrites
+/// such texts when it comes round).
 /// </summary>
 internal sealed class CoShareIndex
 {
@@ -33,9 +35,11 @@ internal sealed class CoShareIndex
     private readonly int _maxPerKey;
     private readonly Dictionary<string, List<Entry>> _byKey = new(StringComparer.Ordinal);
     private readonly Queue<(long Time, string Key)> _keyQueue = new();
-    private readonly Dictionary<ulong, List<Entry>> _bandBuckets = [];
-    private readonly Queue<(long Time, ulong Band)> _bandQueue = new();
-    private readonly HashSet<Entry> _seen = new(ReferenceEqualityComparer.Instance);
+    // Recent texts by LSH band key; candidates are the latest MaxPostsPerContent texts of a band key.
+    private readonly BandIndex<Entry> _bandIndex;
+    private readonly long[] _found;
+    private long _visitStamp;
+    private long _latestTextMs = long.MinValue;
     // Novelty memory: band key → first and last time seen, one slot per key (overwritten on collision).
     private readonly long _noveltyMs;
     private readonly ulong[] _memKeys;
@@ -45,8 +49,9 @@ internal sealed class CoShareIndex
     // one family; an entry carries its family, so a post joining a cluster or resembling a novel post finds it there).
     private readonly Dictionary<int, List<Entry>> _familyPosts = [];
     private readonly Queue<(long Time, int Family)> _familyQueue = new();
-    // Lists of keys that expired, kept for new keys: most band keys and content keys are new, and a fresh list (and
-    // its array) per key per post was ~8 % of everything the pipeline allocated (EventPipe allocation ticks, 150k posts).
+    // Lists of keys that expired, kept for new keys: most content keys are new, and a fresh list (and its array) per
+    // key per post was ~8 % of everything the pipeline allocated (EventPipe allocation ticks, 150k posts; band keys
+    // had lists too then).
     private readonly Stack<List<Entry>> _freeLists = new();
     private const int MaxFreeLists = 4096;
     private int _nextCluster;
@@ -58,6 +63,8 @@ internal sealed class CoShareIndex
         _rows = o.LshRows;
         _threshold = o.NearDuplicateJaccard;
         _maxPerKey = o.MaxPostsPerContent;
+        _bandIndex = new BandIndex<Entry>(_bands, _maxPerKey);
+        _found = new long[_maxPerKey];
         _noveltyMs = (long)o.NoveltyHorizon.TotalMilliseconds;
         _memKeys = new ulong[o.NoveltySlots];
         _memFirst = new long[o.NoveltySlots];
@@ -81,19 +88,27 @@ internal sealed class CoShareIndex
             return null;
         }
         Expire(timeMs);
+        _latestTextMs = Math.Max(_latestTextMs, timeMs);
         Entry? best = null;
         var bestSim = -1.0;
-        _seen.Clear();
+        var stamp = ++_visitStamp;
         Span<ulong> bandKeys = stackalloc ulong[_bands];
         for (var b = 0; b < _bands; b++)
         {
             var h = Hashing.Mix((ulong)b + 0x51A7);
             for (var r = 0; r < _rows; r++) h = Hashing.Mix(h ^ signature[(b * _rows) + r]);
             bandKeys[b] = h;
-            if (!_bandBuckets.TryGetValue(h, out var list)) continue;
-            foreach (var c in list)
+            // Each band's hash slot is a cache miss in a table of millions: all are requested before any is read.
+            _bandIndex.Prefetch(h);
+        }
+        for (var b = 0; b < _bands; b++)
+        {
+            // The band's latest texts, looked at oldest first.
+            var found = _bandIndex.Candidates(bandKeys[b], _found);
+            for (var f = found - 1; f >= 0; f--)
             {
-                if (timeMs - c.Time > _intervalMs || !_seen.Add(c)) continue;
+                var c = _bandIndex.Item(_found[f]);
+                if (timeMs - c.Time > _intervalMs || !_bandIndex.Visit(_found[f], stamp)) continue;
                 var sim = Similarity(signature, c.Signature!);
                 // Ties go to the earliest candidate so the choice does not depend on bucket order.
                 if (sim > bestSim || (sim == bestSim && best is not null && c.Time < best.Time))
@@ -125,17 +140,8 @@ internal sealed class CoShareIndex
             _familyQueue.Enqueue((timeMs, LastFamily));
         }
         var entry = new Entry(account, postId, timeMs) { Signature = signature, Cluster = cluster, Family = LastFamily };
-        for (var b = 0; b < _bands; b++)
-        {
-            if (!_bandBuckets.TryGetValue(bandKeys[b], out var list))
-            {
-                list = RentList();
-                _bandBuckets.Add(bandKeys[b], list);
-            }
-            list.Add(entry);
-            if (list.Count > _maxPerKey) list.RemoveAt(0);
-            _bandQueue.Enqueue((timeMs, bandKeys[b]));
-        }
+        // Texts older than the interval before the latest text are never candidates again and may be overwritten.
+        _bandIndex.Add(entry, timeMs, bandKeys, _latestTextMs - _intervalMs);
         return "t:" + cluster.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -315,11 +321,6 @@ internal sealed class CoShareIndex
             var (_, key) = _keyQueue.Dequeue();
             if (_byKey.TryGetValue(key, out var list) && RemoveOlder(list, cutoff)) _byKey.Remove(key);
         }
-        while (_bandQueue.Count > 0 && _bandQueue.Peek().Time < cutoff)
-        {
-            var (_, band) = _bandQueue.Dequeue();
-            if (_bandBuckets.TryGetValue(band, out var list) && RemoveOlder(list, cutoff)) _bandBuckets.Remove(band);
-        }
         while (_familyQueue.Count > 0 && _familyQueue.Peek().Time < cutoff)
         {
             var (_, f) = _familyQueue.Dequeue();
@@ -342,5 +343,6 @@ internal sealed class CoShareIndex
 
     private List<Entry> RentList() => _freeLists.TryPop(out var list) ? list : [];
 
-    public int KeyCount => _byKey.Count + _bandBuckets.Count;
+    /// <summary>Texts the band index holds room for (it grows to the most texts seen within one interval).</summary>
+    internal int BandCapacity => _bandIndex.Capacity;
 }
