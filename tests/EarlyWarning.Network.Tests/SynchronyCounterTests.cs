@@ -78,7 +78,7 @@ public sealed class SynchronyCounterTests
                 var expected = Reference(keyLists, times, counter.Permutation, authors, accounts);
                 var perAccount = new long[accounts];
                 var synced = round % 2 == 0 ? new bool[n] : null;
-                var pairs = counter.Count(times, authors, perAccount, synced);
+                var pairs = counter.Count(authors, perAccount, synced);
                 Assert.Equal(expected.Pairs, pairs);
                 Assert.Equal(expected.PerAccount, perAccount);
                 if (synced is not null) Assert.Equal(expected.Synced, synced);
@@ -99,7 +99,7 @@ public sealed class SynchronyCounterTests
         var perAccount = new long[3];
         var synced = new bool[4];
         // Key 1: (0,1) and (0,2) are within 120 s; (1,2) is one account; post 3 is 440 s from the nearest. Key 2: (0,1).
-        Assert.Equal(3, counter.Count(times, authors, perAccount, synced));
+        Assert.Equal(3, counter.Count(authors, perAccount, synced));
         Assert.Equal([3L, 3L, 0L], perAccount);
         Assert.Equal([true, true, true, false], synced);
     }

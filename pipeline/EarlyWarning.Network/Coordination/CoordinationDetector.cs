@@ -685,7 +685,7 @@ internal sealed class CoordinationDetector
         var syncedPost = new bool[posts.Count];
         // Observed: every post at its own time.
         var perm = work.Permutation;
-        var observed = work.Count(times, authors, obsPerAccount, syncedPost);
+        var observed = work.Count(authors, obsPerAccount, syncedPost);
 
         // Seeded from the group's first post in stream order, not from an account id: pseudonymised ids change with the
         // deployment's key, and the same stream must give the same campaigns under any key.
@@ -703,7 +703,7 @@ internal sealed class CoordinationDetector
                 (perm[i], perm[j]) = (perm[j], perm[i]);
             }
             var counts = perRound[round] = new long[group.Count];
-            nullPairs += work.Count(times, authors, counts, null);
+            nullPairs += work.Count(authors, counts, null);
             for (var a = 0; a < counts.Length; a++) nullPerAccount[a] += counts[a];
         }
         bool Passes(long count, int a) =>
