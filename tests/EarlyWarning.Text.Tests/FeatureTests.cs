@@ -1,5 +1,6 @@
 using EarlyWarning.Text.Features;
 using EarlyWarning.Text.Normalization;
+using EarlyWarning.Text.Tokenization;
 
 namespace EarlyWarning.Text.Tests;
 
@@ -101,6 +102,50 @@ public class FeatureTests
         Assert.True(MinHasher.EstimateJaccard(sa, sc) < 0.3);
         Assert.Equal(1.0, MinHasher.EstimateJaccard(sa, sa));
         Assert.Equal(0, MinHasher.EstimateJaccard(sa, sb.AsSpan(0, 64)));
+    }
+
+    /// <summary>
+    /// The signature is defined slot by slot: the minimum over the text's non-URL tokens of fmix64(token hash × odd
+    /// salt), salts from a splitmix64 sequence. The computation runs 8 or 4 slots at a time where the CPU allows; on
+    /// real multilingual text and sizes that leave a remainder it must give exactly the definition's values.
+    /// </summary>
+    [Theory]
+    [InlineData(64, MinHasher.DefaultSeed)]
+    [InlineData(13, 7L)]
+    [InlineData(100, -3L)]
+    [InlineData(1, MinHasher.DefaultSeed)]
+    public void MinHash_slots_equal_the_slot_by_slot_definition(int numHashes, long seed)
+    {
+        var m = new MinHasher(numHashes, seed);
+        var norm = new TextNormalizer();
+        var tokenSeed = TextHash.Finish((ulong)seed ^ 0xA5A5A5A5A5A5A5A5UL);
+        var salts = new ulong[numHashes];
+        var s = (ulong)seed;
+        for (var i = 0; i < numHashes; i++) salts[i] = TextHash.Finish(s += 0x9E3779B97F4A7C15UL) | 1;
+        var texts = Corpus.Multilingual(40).Select(norm.Normalize).Append("").Append("http://x.example/a only a link").ToList();
+        var got = new ulong[numHashes + 3];
+        var nonTrivial = 0;
+        foreach (var text in texts)
+        {
+            var expected = Enumerable.Repeat(ulong.MaxValue, numHashes).ToArray();
+            foreach (var tok in Tokenizer.Tokenize(text))
+            {
+                if (tok.Kind == TokenKind.Url) continue;
+                var h = TextHash.Hash(text.AsSpan(tok.Start, tok.Length), tokenSeed);
+                for (var i = 0; i < numHashes; i++) expected[i] = Math.Min(expected[i], TextHash.Finish(h * salts[i]));
+            }
+            // The public path, then each width (8 and 4 run in software where the CPU lacks them).
+            foreach (var lanes in new[] { -1, 8, 4, 1 })
+            {
+                got.AsSpan().Fill(42);
+                if (lanes < 0) m.Compute(text, got);
+                else m.Compute(text, got, lanes);
+                Assert.Equal(expected, got[..numHashes]);
+                Assert.Equal([42UL, 42UL, 42UL], got[numHashes..]); // slots past the signature are left alone
+            }
+            if (expected[0] != ulong.MaxValue) nonTrivial++;
+        }
+        Assert.True(nonTrivial > 100, $"only {nonTrivial} texts had tokens");
     }
 
     [Fact]
