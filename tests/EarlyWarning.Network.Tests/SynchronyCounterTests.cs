@@ -61,8 +61,10 @@ public sealed class SynchronyCounterTests
             }
             var keyLists = byKey.Where(l => l.Count > 1).ToList();
 
-            counter.Prepare(keyLists, times, accounts);
-            Assert.Equal(Enumerable.Range(0, n), counter.Permutation);
+            // Times in an array longer than the group, as the detector's reused arrays are.
+            var padded = times.Concat(Enumerable.Repeat(-1L, rng.Next(5))).ToArray();
+            counter.Prepare(keyLists, n, padded, accounts);
+            Assert.Equal(Enumerable.Range(0, n), counter.Permutation.ToArray());
             for (var round = 0; round < 6; round++)
             {
                 if (round > 0)
@@ -75,7 +77,7 @@ public sealed class SynchronyCounterTests
                         (perm[i], perm[j]) = (perm[j], perm[i]);
                     }
                 }
-                var expected = Reference(keyLists, times, counter.Permutation, authors, accounts);
+                var expected = Reference(keyLists, times, counter.Permutation.ToArray(), authors, accounts);
                 var perAccount = new long[accounts];
                 var synced = round % 2 == 0 ? new bool[n] : null;
                 var pairs = counter.Count(authors, perAccount, synced);
@@ -95,7 +97,7 @@ public sealed class SynchronyCounterTests
         long[] times = [0, 60_000, 60_000, 500_000];
         int[] authors = [0, 1, 1, 2];
         List<List<int>> keyLists = [[0, 1, 2, 3], [0, 1]];
-        counter.Prepare(keyLists, times, 3);
+        counter.Prepare(keyLists, times.Length, times, 3);
         var perAccount = new long[3];
         var synced = new bool[4];
         // Key 1: (0,1) and (0,2) are within 120 s; (1,2) is one account; post 3 is 440 s from the nearest. Key 2: (0,1).

@@ -19,7 +19,10 @@ internal sealed class SynchronyCounter(long intervalMs)
     private readonly long _intervalMs = intervalMs;
 
     /// <summary>Post <c>i</c> is counted at the time of post <c>Permutation[i]</c>; the identity after <see cref="Prepare"/>.</summary>
-    public int[] Permutation { get; private set; } = [];
+    public Span<int> Permutation => _perm.AsSpan(0, _n);
+
+    private int[] _perm = [];
+    private int _n;
 
     // Rank of each post's own time among the group's times, and the post holding each rank in the current count.
     private int[] _rankOf = [];
@@ -40,27 +43,28 @@ internal sealed class SynchronyCounter(long intervalMs)
     private int[] _sortIndex = [];
 
     /// <summary>
-    /// Takes a group: <paramref name="keyLists"/> holds, per content key, the indices of the posts carrying it (keys
-    /// with one post add nothing and may be left out); <paramref name="times"/> each post's time; accounts are
-    /// numbered below <paramref name="accounts"/>.
+    /// Takes a group of <paramref name="n"/> posts: <paramref name="keyLists"/> holds, per content key, the indices of
+    /// the posts carrying it (keys with one post add nothing and may be left out); <paramref name="times"/> each post's
+    /// time (the first <paramref name="n"/> entries); accounts are numbered below <paramref name="accounts"/>.
     /// </summary>
-    public void Prepare(IReadOnlyList<List<int>> keyLists, long[] times, int accounts)
+    public void Prepare(IReadOnlyList<List<int>> keyLists, int n, long[] times, int accounts)
     {
-        var n = times.Length;
-        if (Permutation.Length != n) Permutation = new int[n];
-        for (var i = 0; i < n; i++) Permutation[i] = i;
-        if (_rankOf.Length < n)
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, times.Length);
+        _n = n;
+        if (_perm.Length < n)
         {
-            var size = Math.Max(n, _rankOf.Length * 2);
+            var size = Math.Max(n, _perm.Length * 2);
+            _perm = new int[size];
             _rankOf = new int[size];
             _byRank = new int[size];
             _postStart = new int[size + 1];
             _sortTimes = new long[size];
             _sortIndex = new int[size];
         }
+        for (var i = 0; i < n; i++) _perm[i] = i;
         var st = _sortTimes.AsSpan(0, n);
         var si = _sortIndex.AsSpan(0, n);
-        times.CopyTo(st);
+        times.AsSpan(0, n).CopyTo(st);
         for (var i = 0; i < n; i++) si[i] = i;
         st.Sort(si);
         for (var r = 0; r < n; r++) _rankOf[si[r]] = r;
@@ -107,8 +111,8 @@ internal sealed class SynchronyCounter(long intervalMs)
     /// </summary>
     public long Count(int[] authors, long[] perAccount, bool[]? synced)
     {
-        var perm = Permutation;
-        var n = perm.Length;
+        var perm = _perm;
+        var n = _n;
         var byRank = _byRank;
         var rankOf = _rankOf;
         for (var i = 0; i < n; i++) byRank[rankOf[perm[i]]] = i;
