@@ -190,4 +190,32 @@ public sealed class GraphTests
         Assert.Equal(1, e.Stats.Rejected["empty_text_signature"]);
         Assert.Equal(2, e.Stats.Posts);
     }
+    /// <summary>
+    /// The vertex queue's compaction orders accounts by (last active, id) with a radix sort of the times and a sort
+    /// of each run of equal times by id: against a plain sort of the keys, with many equal times, ranges that stop
+    /// the radix early or need every pass, and one too wide for it.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1_000L, 5_000)]
+    [InlineData(2, 6L * 3_600_000, 20_000)]
+    [InlineData(3, 1L << 32, 3_000)]
+    [InlineData(4, 1L << 40, 3_000)]
+    [InlineData(5, 0L, 500)]
+    [InlineData(6, 1L, 1)]
+    public void Vertex_queue_order_is_time_then_account_id(int seed, long range, int n)
+    {
+        var rng = new Random(seed);
+        var g = new AccountGraph(TimeSpan.FromDays(1), maxVertices: 10, maxEdges: 10);
+        var start = 1_700_000_000_000L - rng.NextInt64(1_000_000);
+        // Ids of mixed length and case (ordinal order), times drawn from few values half the time.
+        var ids = Enumerable.Range(0, n).Select(i => (rng.Next(3) == 0 ? "U" : "u") + ":" + rng.Next(1_000_000).ToString("x") + "#" + i).ToArray();
+        var keys = ids.Select(id => new AccountGraph.AccountKey(
+            start + (rng.Next(2) == 0 ? rng.NextInt64(range + 1) / 997 * 997 : rng.NextInt64(range + 1)), id)).ToArray();
+        var padded = keys.Concat(Enumerable.Repeat(new AccountGraph.AccountKey(0, "pad"), 7)).ToArray();
+        var order = new int[n];
+        g.TimeOrder(padded, n, order, new int[n]);
+        var expected = (AccountGraph.AccountKey[])keys.Clone();
+        Array.Sort(expected);
+        Assert.Equal(expected, order.Select(i => keys[i]));
+    }
 }

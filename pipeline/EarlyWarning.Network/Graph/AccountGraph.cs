@@ -338,23 +338,83 @@ public sealed class AccountGraph
     /// <summary>Rebuilds the vertex queue from the live accounts, by last-active time then account id (ordinal).</summary>
     private void CompactVertices()
     {
-        // Sorted as value keys (the time inline, the id read on ties only) rather than records through a comparison
-        // delegate that read both records' fields for every comparison; the same order. Pooled: compaction is frequent.
+        // The accounts in (last active, id) order. Times are radix-sorted and only accounts active at the same
+        // millisecond (often dozens: a post's co-share partners are all touched at its time) compare their ids; a
+        // comparison sort of the (time, id) keys was 1.5 % of a 1M-post run's samples. Pooled: compaction is frequent.
         var n = _accounts.Count;
         var keysArray = WindowArrayPool<AccountKey>.Shared.Rent(n);
+        var orderArray = WindowArrayPool<int>.Shared.Rent(2 * n);
         try
         {
-            var keys = keysArray.AsSpan(0, n);
             var i = 0;
-            foreach (var a in _accounts.Values) keys[i++] = new AccountKey(a.LastActiveMs, a.Account);
-            keys.Sort();
+            foreach (var a in _accounts.Values) keysArray[i++] = new AccountKey(a.LastActiveMs, a.Account);
+            var order = orderArray.AsSpan(0, n);
+            TimeOrder(keysArray, n, order, orderArray.AsSpan(n, n));
             _vertexQueue.Clear();
-            foreach (var k in keys) _vertexQueue.Enqueue((k.LastActiveMs, k.Account));
+            foreach (var k in order) _vertexQueue.Enqueue((keysArray[k].LastActiveMs, keysArray[k].Account));
         }
         finally
         {
             WindowArrayPool<AccountKey>.Shared.Return(keysArray, clearArray: true);
+            WindowArrayPool<int>.Shared.Return(orderArray);
         }
+    }
+
+    private const int RadixBits = 11;
+    private int[]? _radixCounts;
+
+    /// <summary>
+    /// Writes into <paramref name="order"/> the positions of the first <paramref name="n"/> keys in (last active, id)
+    /// order, the order of <see cref="AccountKey.CompareTo"/>: an LSD radix sort of the times' offsets from the earliest
+    /// (three stable 11-bit passes), then each run of equal times sorted by id. Times more than 2^33 ms apart (99 days)
+    /// fall back to a comparison sort.
+    /// </summary>
+    internal void TimeOrder(AccountKey[] keys, int n, Span<int> order, Span<int> scratch)
+    {
+        if (n == 0) return;
+        long min = long.MaxValue, max = long.MinValue;
+        for (var i = 0; i < n; i++)
+        {
+            min = Math.Min(min, keys[i].LastActiveMs);
+            max = Math.Max(max, keys[i].LastActiveMs);
+        }
+        for (var i = 0; i < n; i++) order[i] = i;
+        if ((ulong)(max - min) >= 1UL << (3 * RadixBits))
+        {
+            order.Sort(new ByKey(keys));
+            return;
+        }
+        var counts = _radixCounts ??= new int[1 << RadixBits];
+        var from = order;
+        var to = scratch;
+        for (var shift = 0; shift < 3 * RadixBits; shift += RadixBits)
+        {
+            if ((ulong)(max - min) >> shift == 0) break; // every remaining digit is zero
+            Array.Clear(counts);
+            foreach (var k in from) counts[Digit(keys[k].LastActiveMs - min, shift)]++;
+            var sum = 0;
+            for (var d = 0; d < counts.Length; d++) (counts[d], sum) = (sum, sum + counts[d]);
+            foreach (var k in from) to[counts[Digit(keys[k].LastActiveMs - min, shift)]++] = k;
+            var t = from;
+            from = to;
+            to = t;
+        }
+        if (from != order) from.CopyTo(order);
+        for (var start = 0; start < n;)
+        {
+            var time = keys[order[start]].LastActiveMs;
+            var end = start + 1;
+            while (end < n && keys[order[end]].LastActiveMs == time) end++;
+            if (end - start > 1) order[start..end].Sort(new ByKey(keys));
+            start = end;
+        }
+    }
+
+    private static int Digit(long offset, int shift) => (int)((ulong)offset >> shift) & ((1 << RadixBits) - 1);
+
+    private readonly struct ByKey(AccountKey[] keys) : IComparer<int>
+    {
+        public int Compare(int x, int y) => keys[x].CompareTo(keys[y]);
     }
 
     /// <summary>Entries in the eviction queues; stale entries are compacted away, so this stays within about twice the bounds.</summary>
@@ -441,7 +501,7 @@ public sealed class AccountGraph
         }
     }
 
-    private readonly record struct AccountKey(long LastActiveMs, string Account) : IComparable<AccountKey>
+    internal readonly record struct AccountKey(long LastActiveMs, string Account) : IComparable<AccountKey>
     {
         public int CompareTo(AccountKey other)
         {
