@@ -128,7 +128,7 @@ internal sealed class CoordinationDetector
     // then dropped by a rebuild, so removed pairs are not kept alive for up to a horizon in any number.
     private int _staleExpiry;
     // Pairs with at least MinDistinctContents keys: the only ones candidate groups are built from.
-    private readonly HashSet<(string, string)> _strong = [];
+    private readonly StrongPairs _strong = new();
     private readonly List<Campaign> _campaigns = [];
     // Novel texts posted by many accounts within one interval (single-wave campaigns), by novel-text family.
     private readonly SortedDictionary<int, Burst> _bursts = [];
@@ -157,7 +157,7 @@ internal sealed class CoordinationDetector
     /// <summary>The account pairs tracked now (tests).</summary>
     internal IEnumerable<(string, string)> PairKeys => _pairs.Keys;
     /// <summary>The pairs with at least <see cref="NetworkOptions.MinDistinctContents"/> keys, that candidate groups are built from (tests).</summary>
-    internal IEnumerable<(string, string)> StrongPairKeys => _strong;
+    internal IEnumerable<(string, string)> StrongPairKeys => _strong.Keys;
     public int RecentCount => _recent.Count;
     public IReadOnlyList<Campaign> Campaigns => _campaigns;
     public long GroupsTested { get; private set; }
@@ -499,24 +499,20 @@ internal sealed class CoordinationDetector
         // Rebuilt at most once per detection over up to hundreds of thousands of strong pairs: the working arrays are
         // kept between calls (fresh ones of this size were large objects each time, and started full collections).
         var w = _groupWork;
-        // Vertices numbered in insertion order; only the surviving components are sorted below (the k-core and the
-        // components do not depend on the numbering).
-        var ids = w.Ids;
-        ids.Clear();
-        // Each pair's two vertex numbers, found once (one hash per account id) and read by the passes below.
+        // Vertices are the strong pairs' persistent account numbers (free numbers are isolated vertices, peeled at
+        // once); only the surviving components are sorted below (the k-core and the components do not depend on the
+        // numbering).
         var arcs = 2 * _strong.Count;
         w.EnsureArcs(arcs);
         var ends = w.Ends;
         var j = 0;
-        foreach (var (a, b) in _strong)
+        foreach (var (a, b) in _strong.Vertices)
         {
-            ends[j++] = VertexId(ids, a);
-            ends[j++] = VertexId(ids, b);
+            ends[j++] = a;
+            ends[j++] = b;
         }
-        var n = ids.Count;
+        var n = _strong.VertexBound;
         w.Ensure(n);
-        var names = w.Names;
-        foreach (var (name, id) in ids) names[id] = name;
         // Adjacency in compressed rows, each row in the order the pairs are enumerated (pairs are unique).
         var start = w.Start;
         var degree = w.Degree;
@@ -576,23 +572,13 @@ internal sealed class CoordinationDetector
                 }
             }
             if (comp.Count < _o.MinGroupSize) continue;
-            var members = comp.ConvertAll(v => names[v]);
+            var members = comp.ConvertAll(v => _strong.Name(v)!);
             members.Sort(StringComparer.Ordinal);
             groups.Add(members);
         }
-        Array.Clear(names, 0, n); // do not keep evicted accounts' ids alive until the next rebuild
-        ids.Clear();
         // Components are disjoint, so their smallest accounts differ: groups in the order of their first account.
         groups.Sort(static (x, y) => string.CompareOrdinal(x[0], y[0]));
         return groups;
-    }
-
-    /// <summary>The vertex number of <paramref name="account"/>, numbering new accounts in order of appearance.</summary>
-    private static int VertexId(Dictionary<string, int> ids, string account)
-    {
-        ref var id = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(ids, account, out var exists);
-        if (!exists) id = ids.Count - 1;
-        return id;
     }
 
     private readonly GroupWork _groupWork = new();
@@ -600,8 +586,6 @@ internal sealed class CoordinationDetector
     /// <summary>The working storage of <see cref="CandidateGroups"/>, grown as needed and reused.</summary>
     private sealed class GroupWork
     {
-        public Dictionary<string, int> Ids { get; } = new(StringComparer.Ordinal);
-        public string[] Names { get; private set; } = [];
         public int[] Start { get; private set; } = [];
         public int[] Fill { get; private set; } = [];
         public int[] Degree { get; private set; } = [];
@@ -616,9 +600,8 @@ internal sealed class CoordinationDetector
 
         public void Ensure(int vertices)
         {
-            if (Names.Length >= vertices) return;
-            var size = Math.Max(vertices, Names.Length * 2);
-            Names = new string[size];
+            if (Degree.Length >= vertices) return;
+            var size = Math.Max(vertices, Degree.Length * 2);
             Start = new int[size + 1];
             Fill = new int[size];
             Degree = new int[size];

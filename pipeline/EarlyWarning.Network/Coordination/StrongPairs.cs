@@ -1,0 +1,75 @@
+namespace EarlyWarning.Network.Coordination;
+
+/// <summary>
+/// The strong account pairs (those that co-shared enough distinct contents) with a vertex number for every account in
+/// one of them, kept as pairs come and go. Candidate groups are rebuilt from these numbers at detection time; they
+/// used to be assigned afresh at each rebuild by hashing both account ids of every strong pair (hundreds of thousands
+/// of string hashes per detection). Numbers of accounts that leave are reused; the components and k-cores built from
+/// them do not depend on the numbering. Not thread-safe.
+/// </summary>
+internal sealed class StrongPairs
+{
+    private readonly Dictionary<(string, string), (int A, int B)> _pairs = [];
+    private readonly Dictionary<string, int> _vertexOf = new(StringComparer.Ordinal);
+    private string?[] _names = new string?[64];
+    private int[] _refs = new int[64];
+    private readonly Stack<int> _free = new();
+
+    public int Count => _pairs.Count;
+
+    /// <summary>Vertex numbers in use are below this.</summary>
+    public int VertexBound { get; private set; }
+
+    /// <summary>The account holding vertex number <paramref name="v"/>, or null when the number is free.</summary>
+    public string? Name(int v) => _names[v];
+
+    public IEnumerable<(string, string)> Keys => _pairs.Keys;
+
+    /// <summary>Each strong pair's two vertex numbers, in no particular order.</summary>
+    public Dictionary<(string, string), (int A, int B)>.ValueCollection Vertices => _pairs.Values;
+
+    public bool Add((string, string) key)
+    {
+        if (_pairs.ContainsKey(key)) return false;
+        _pairs.Add(key, (Acquire(key.Item1), Acquire(key.Item2)));
+        return true;
+    }
+
+    public bool Remove((string, string) key)
+    {
+        if (!_pairs.Remove(key, out var v)) return false;
+        Release(v.A);
+        Release(v.B);
+        return true;
+    }
+
+    private int Acquire(string account)
+    {
+        if (_vertexOf.TryGetValue(account, out var v))
+        {
+            _refs[v]++;
+            return v;
+        }
+        if (!_free.TryPop(out v))
+        {
+            v = VertexBound++;
+            if (v == _names.Length)
+            {
+                Array.Resize(ref _names, v * 2);
+                Array.Resize(ref _refs, v * 2);
+            }
+        }
+        _vertexOf.Add(account, v);
+        _names[v] = account;
+        _refs[v] = 1;
+        return v;
+    }
+
+    private void Release(int v)
+    {
+        if (--_refs[v] > 0) return;
+        _vertexOf.Remove(_names[v]!);
+        _names[v] = null;
+        _free.Push(v);
+    }
+}
