@@ -11,7 +11,7 @@ namespace EarlyWarning.Network.Tests;
 /// </summary>
 public sealed class BandIndexTests
 {
-    private sealed record Item(long Seq, long Time, ulong[] Keys);
+    private sealed record Item(long Seq, long Time, ulong[] Keys, ulong[] Sig);
 
     [Theory]
     [InlineData(1, 4, 3)]
@@ -39,9 +39,11 @@ public sealed class BandIndexTests
             var time = t - rng.Next(3) * rng.Next(20_000); // some out of order
             latest = Math.Max(latest, time);
             var keys = Enumerable.Range(0, bands).Select(_ => pool[rng.Next(pool.Length)]).ToArray();
-            var item = new Item(i, time, keys);
+            // Signatures of growing length now and then, so the stored copies are widened as well as moved.
+            var sig = Enumerable.Range(0, 1 + rng.Next(i / 100 + 8)).Select(_ => (ulong)rng.NextInt64()).ToArray();
+            var item = new Item(i, time, keys, sig);
             var keepFrom = latest - interval;
-            index.Add(item, time, keys, keepFrom);
+            index.Add(item, time, keys, item.Sig, keepFrom);
             items.Add(item);
             Assert.Equal(i + 1, index.Count);
             // Nothing within the keep time has been overwritten (the ring holds the last Capacity items).
@@ -55,6 +57,7 @@ public sealed class BandIndexTests
                 var n = index.Candidates(key, buffer);
                 var got = buffer.Take(n).Select(s => index.Item(s)).ToList();
                 Assert.All(got, x => Assert.Contains(key, x.Keys));
+                for (var c = 0; c < n; c++) Assert.Equal(index.Item(buffer[c]).Sig, index.Signature(buffer[c]).ToArray());
                 Assert.Equal(got.Select(x => x.Seq).OrderDescending(), got.Select(x => x.Seq)); // newest first
                 // One entry per band that carries the key (an item carrying it in two bands is listed twice, as a
                 // per-key list of the item's bands would hold it; the caller's visit stamps look at it once).
@@ -76,8 +79,8 @@ public sealed class BandIndexTests
     public void An_item_sharing_several_bands_is_visited_once_per_stamp()
     {
         var index = new BandIndex<string>(3, 8);
-        index.Add("a", 0, [1UL, 2UL, 3UL], 0);
-        index.Add("b", 0, [1UL, 9UL, 3UL], 0);
+        index.Add("a", 0, [1UL, 2UL, 3UL], [5UL], 0);
+        index.Add("b", 0, [1UL, 9UL, 3UL], [6UL, 7UL], 0);
         var found = new long[8];
         var visited = new List<string>();
         foreach (var key in new[] { 1UL, 2UL, 3UL })
@@ -88,6 +91,8 @@ public sealed class BandIndexTests
         }
         Assert.Equal(["b", "a"], visited);
         Assert.True(index.Visit(0, 8)); // a new stamp visits again
-        Assert.Throws<ArgumentException>(() => index.Add("c", 0, [1UL], 0));
+        Assert.Equal([6UL, 7UL], index.Signature(1).ToArray());
+        Assert.Equal([5UL], index.Signature(0).ToArray());
+        Assert.Throws<ArgumentException>(() => index.Add("c", 0, [1UL], [], 0));
     }
 }

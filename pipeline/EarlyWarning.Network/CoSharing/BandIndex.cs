@@ -17,6 +17,11 @@ internal sealed class BandIndex<T>
     private T?[] _items;
     private long[] _times;
     private long[] _stamps;
+    // Each item's MinHash signature, copied in (stride = the longest signature seen): the index owns them, so a post's
+    // own signature array dies young instead of living through the interval into the older generations.
+    private ulong[] _sigs;
+    private int[] _sigLengths;
+    private int _stride;
     // Per node (ring slot × bands + band): its key and the next older node of its hash slot (node id, or -1).
     private ulong[] _keys;
     private long[] _next;
@@ -38,6 +43,8 @@ internal sealed class BandIndex<T>
         _items = new T?[capacity];
         _times = new long[capacity];
         _stamps = new long[capacity];
+        _sigs = [];
+        _sigLengths = new int[capacity];
         _keys = new ulong[capacity * bands];
         _next = new long[capacity * bands];
         _head = NewHead(capacity * bands);
@@ -52,6 +59,13 @@ internal sealed class BandIndex<T>
     /// <summary>The item with sequence number <paramref name="seq"/> (one that <see cref="Candidates"/> returned).</summary>
     public T Item(long seq) => _items[Slot(seq)]!;
 
+    /// <summary>The signature stored with the item <paramref name="seq"/>.</summary>
+    public ReadOnlySpan<ulong> Signature(long seq)
+    {
+        var slot = Slot(seq);
+        return _sigs.AsSpan(slot * _stride, _sigLengths[slot]);
+    }
+
     /// <summary>
     /// True the first time an item is visited with <paramref name="stamp"/> (a number that is new for each query):
     /// an item that shares several bands with the query is looked at once.
@@ -65,14 +79,28 @@ internal sealed class BandIndex<T>
     }
 
     /// <summary>
-    /// Adds <paramref name="item"/> at <paramref name="timeMs"/> under its <paramref name="bandKeys"/> (one per band).
-    /// The ring doubles first when the item it would overwrite is at or after <paramref name="keepFromMs"/>.
+    /// Adds <paramref name="item"/> at <paramref name="timeMs"/> under its <paramref name="bandKeys"/> (one per band),
+    /// with a copy of its <paramref name="signature"/>. The ring doubles first when the item it would overwrite is at or
+    /// after <paramref name="keepFromMs"/>.
     /// </summary>
-    public void Add(T item, long timeMs, ReadOnlySpan<ulong> bandKeys, long keepFromMs)
+    public void Add(T item, long timeMs, ReadOnlySpan<ulong> bandKeys, ReadOnlySpan<ulong> signature, long keepFromMs)
     {
         if (bandKeys.Length != _bands) throw new ArgumentException($"expected {_bands} band keys", nameof(bandKeys));
         if (_seq >= _items.Length && _times[Slot(_seq)] >= keepFromMs) Grow();
+        if (signature.Length > _stride) Widen(signature.Length);
+        var slot = Slot(_seq);
+        signature.CopyTo(_sigs.AsSpan(slot * _stride));
+        _sigLengths[slot] = signature.Length;
         Insert(item, timeMs, bandKeys, _seq++);
+    }
+
+    private void Widen(int stride)
+    {
+        var sigs = new ulong[_items.Length * stride];
+        for (var slot = 0; slot < _items.Length; slot++)
+            _sigs.AsSpan(slot * _stride, _sigLengths[slot]).CopyTo(sigs.AsSpan(slot * stride));
+        _sigs = sigs;
+        _stride = stride;
     }
 
     /// <summary>
@@ -130,10 +158,14 @@ internal sealed class BandIndex<T>
         var oldItems = _items;
         var oldTimes = _times;
         var oldKeys = _keys;
+        var oldSigs = _sigs;
+        var oldLengths = _sigLengths;
         var capacity = oldItems.Length * 2;
         _items = new T?[capacity];
         _times = new long[capacity];
         _stamps = new long[capacity];
+        _sigs = new ulong[capacity * _stride];
+        _sigLengths = new int[capacity];
         _keys = new ulong[capacity * _bands];
         _next = new long[capacity * _bands];
         _head = NewHead(capacity * _bands);
@@ -142,6 +174,9 @@ internal sealed class BandIndex<T>
         for (var seq = Math.Max(0, _seq - oldItems.Length); seq < _seq; seq++)
         {
             var old = (int)(seq & oldMask);
+            var slot = Slot(seq);
+            oldSigs.AsSpan(old * _stride, oldLengths[old]).CopyTo(_sigs.AsSpan(slot * _stride));
+            _sigLengths[slot] = oldLengths[old];
             Insert(oldItems[old]!, oldTimes[old], oldKeys.AsSpan(old * _bands, _bands), seq);
         }
     }

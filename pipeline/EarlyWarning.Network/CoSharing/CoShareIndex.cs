@@ -22,7 +22,6 @@ internal sealed class CoShareIndex
         public string Account { get; } = account;
         public string PostId { get; } = postId;
         public long Time { get; } = time;
-        public ulong[]? Signature { get; init; }
         public int Cluster { get; init; }
         /// <summary>The novel-text family of the entry's cluster, or -1 when the cluster did not begin on a novel text.</summary>
         public int Family { get; init; } = -1;
@@ -109,7 +108,7 @@ internal sealed class CoShareIndex
             {
                 var c = _bandIndex.Item(_found[f]);
                 if (timeMs - c.Time > _intervalMs || !_bandIndex.Visit(_found[f], stamp)) continue;
-                var sim = Similarity(signature, c.Signature!);
+                var sim = Similarity(signature, _bandIndex.Signature(_found[f]));
                 // Ties go to the earliest candidate so the choice does not depend on bucket order.
                 if (sim > bestSim || (sim == bestSim && best is not null && c.Time < best.Time))
                 {
@@ -139,9 +138,9 @@ internal sealed class CoShareIndex
             if (posts.Count > _maxPerKey) posts.RemoveAt(0);
             _familyQueue.Enqueue((timeMs, LastFamily));
         }
-        var entry = new Entry(account, postId, timeMs) { Signature = signature, Cluster = cluster, Family = LastFamily };
+        var entry = new Entry(account, postId, timeMs) { Cluster = cluster, Family = LastFamily };
         // Texts older than the interval before the latest text are never candidates again and may be overwritten.
-        _bandIndex.Add(entry, timeMs, bandKeys, _latestTextMs - _intervalMs);
+        _bandIndex.Add(entry, timeMs, bandKeys, signature, _latestTextMs - _intervalMs);
         return "t:" + cluster.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -285,7 +284,7 @@ internal sealed class CoShareIndex
         _keyQueue.Enqueue((timeMs, key));
     }
 
-    public static double Similarity(ulong[] a, ulong[] b)
+    public static double Similarity(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b)
     {
         var n = Math.Min(a.Length, b.Length);
         if (n == 0) return 0;
@@ -295,12 +294,12 @@ internal sealed class CoShareIndex
         if (Vector512.IsHardwareAccelerated)
         {
             for (; i + 8 <= n; i += 8)
-                eq += BitOperations.PopCount(Vector512.Equals(Vector512.Create<ulong>(a.AsSpan(i, 8)), Vector512.Create<ulong>(b.AsSpan(i, 8))).ExtractMostSignificantBits());
+                eq += BitOperations.PopCount(Vector512.Equals(Vector512.Create<ulong>(a.Slice(i, 8)), Vector512.Create<ulong>(b.Slice(i, 8))).ExtractMostSignificantBits());
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             for (; i + 4 <= n; i += 4)
-                eq += BitOperations.PopCount(Vector256.Equals(Vector256.Create<ulong>(a.AsSpan(i, 4)), Vector256.Create<ulong>(b.AsSpan(i, 4))).ExtractMostSignificantBits());
+                eq += BitOperations.PopCount(Vector256.Equals(Vector256.Create<ulong>(a.Slice(i, 4)), Vector256.Create<ulong>(b.Slice(i, 4))).ExtractMostSignificantBits());
         }
         for (; i < n; i++) if (a[i] == b[i]) eq++;
         return (double)eq / n;
