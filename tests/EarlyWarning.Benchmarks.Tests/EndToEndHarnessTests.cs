@@ -45,6 +45,35 @@ public sealed class EndToEndHarnessTests
     }
 
     [Fact]
+    public async Task Breakdown_times_only_the_posts_after_its_warm_up()
+    {
+        var dir = TestPaths.NewTempDir("ew-e2e-breakdown");
+        try
+        {
+            var file = Path.Combine(dir, "stream.jsonl");
+            EndToEnd.StreamGenerator.Generate(file, 2_000);
+            var lines = File.ReadLines(file).Count();
+            var warm = await EndToEnd.StageBreakdown.RunAsync(file, 600, dir, warm: 1_000);
+            var cold = await EndToEnd.StageBreakdown.RunAsync(file, 600, dir);
+            // Each stage reports posts after the warm-up only: 600 lines timed, whatever came before.
+            var head = Regex.Match(warm[0], @"^([\d,]+) posts decoded of 600 lines timed, after ([\d,]+) posts of warm-up");
+            Assert.True(head.Success, warm[0]);
+            Assert.InRange(int.Parse(head.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture), 550, 600);
+            Assert.InRange(int.Parse(head.Groups[2].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture), 900, 1_000);
+            Assert.Matches(@"^[\d,]+ posts decoded of 600 lines timed, after 0 posts of warm-up", cold[0]);
+            Assert.True(lines >= 1_600, $"the stream has {lines} lines");
+            foreach (var table in new[] { warm, cold })
+                Assert.Contains(table, l => l.StartsWith("| network (NetworkEngine.Observe + DrainSignals) |", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task Gc_pauses_are_timed_and_attributed_to_the_deepest_generation_collected()
     {
         using var gc = new EndToEnd.GcReasons();
