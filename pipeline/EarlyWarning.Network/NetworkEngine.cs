@@ -29,6 +29,8 @@ public sealed class NetworkStats
     public long GroupsEvaluated { get; internal set; }
     /// <summary>Large groups skipped at a detection until their <see cref="NetworkOptions.LargeGroupInterval"/> had passed.</summary>
     public long LargeGroupsDeferred { get; internal set; }
+    /// <summary>Texts the near-duplicate index dropped while still inside the co-share interval (its <see cref="NetworkOptions.MaxRecentTexts"/> bound was full).</summary>
+    public long RecentTextsDroppedEarly { get; internal set; }
     /// <summary>Reasons for input the stage ignored in part or whole (e.g. <c>missing_field:author.id</c>, <c>bad_field:minhash</c>).</summary>
     public Dictionary<string, long> Rejected { get; } = new(StringComparer.Ordinal);
 
@@ -247,6 +249,7 @@ public sealed class NetworkEngine
         {
             var before = _coShare.SignaturesRejected;
             var k = _coShare.TextKey(author, post.Id, t, sig);
+            Stats.RecentTextsDroppedEarly = _coShare.TextsDroppedEarly;
             if (k is not null)
             {
                 keys.Add(k);

@@ -33,6 +33,13 @@ public sealed record NetworkOptions
     /// <summary>Recent posts remembered per content key (URL, media hash, text cluster); caps pairing cost on viral content.</summary>
     public int MaxPostsPerContent { get; init; } = 64;
 
+    /// <summary>
+    /// Most recent texts the near-duplicate index holds (a power of two, at least 1024; about 1 KB each at the default
+    /// LSH shape and 64-slot signatures). It holds every text of the last <see cref="CoShareInterval"/> up to this
+    /// bound; beyond it the oldest are dropped early and counted in <see cref="NetworkStats.RecentTextsDroppedEarly"/>.
+    /// </summary>
+    public int MaxRecentTexts { get; init; } = 1 << 18;
+
     /// <summary>How far back coordination detection looks for repeated co-sharing.</summary>
     public TimeSpan CampaignHorizon { get; init; } = TimeSpan.FromHours(2);
 
@@ -159,5 +166,7 @@ public sealed record NetworkOptions
         if (NoveltySlots < 1024 || (NoveltySlots & (NoveltySlots - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(NoveltySlots), NoveltySlots, "must be a power of two, at least 1024");
         if (NearDuplicateJaccard is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(NearDuplicateJaccard));
+        if (MaxRecentTexts < 1024 || (MaxRecentTexts & (MaxRecentTexts - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxRecentTexts), MaxRecentTexts, "must be a power of two, at least 1024");
     }
 }

@@ -95,4 +95,18 @@ public sealed class BandIndexTests
         Assert.Equal([5UL], index.Signature(0).ToArray());
         Assert.Throws<ArgumentException>(() => index.Add("c", 0, [1UL], [], 0));
     }
+    [Fact]
+    public void A_bounded_index_drops_its_oldest_items_early_and_counts_them()
+    {
+        var index = new BandIndex<string>(2, perKey: 64, capacity: 4, maxCapacity: 16);
+        for (var i = 0; i < 100; i++) index.Add("t" + i, 1_000, [7UL, (ulong)i + 100], [(ulong)i], keepFromMs: 0);
+        Assert.Equal(16, index.Capacity);
+        Assert.Equal(100 - 16, index.DroppedEarly);
+        var found = new long[64];
+        var n = index.Candidates(7UL, found);
+        Assert.Equal(Enumerable.Range(84, 16).Reverse().Select(i => "t" + i), found.Take(n).Select(index.Item));
+        Assert.Equal([99UL], index.Signature(found[0]).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BandIndex<string>(2, 1, capacity: 8, maxCapacity: 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkEngine(new NetworkOptions { MaxRecentTexts = 3000 }));
+    }
 }

@@ -14,6 +14,7 @@ internal sealed class BandIndex<T>
 {
     private readonly int _bands;
     private readonly int _perKey;
+    private readonly int _maxCapacity;
     private T?[] _items;
     private long[] _times;
     private long[] _stamps;
@@ -33,11 +34,16 @@ internal sealed class BandIndex<T>
     /// <param name="bands">Band keys per item.</param>
     /// <param name="perKey">At most this many of the latest items carrying a key are its candidates.</param>
     /// <param name="capacity">Initial ring size (a power of two).</param>
-    public BandIndex(int bands, int perKey, int capacity = 1024)
+    /// <param name="maxCapacity">The ring never grows beyond this (a power of two): when full of items inside the keep
+    /// time, it overwrites the oldest anyway and counts it in <see cref="DroppedEarly"/>.</param>
+    public BandIndex(int bands, int perKey, int capacity = 1024, int maxCapacity = 1 << 30)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bands, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(perKey, 1);
         if (capacity < 2 || (capacity & (capacity - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(capacity), "a power of two of at least 2");
+        if (maxCapacity < capacity || (maxCapacity & (maxCapacity - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(maxCapacity), "a power of two, at least the initial capacity");
+        _maxCapacity = maxCapacity;
         _bands = bands;
         _perKey = perKey;
         _items = new T?[capacity];
@@ -52,6 +58,9 @@ internal sealed class BandIndex<T>
 
     /// <summary>Items the ring holds now (it grows, never shrinks).</summary>
     public int Capacity => _items.Length;
+
+    /// <summary>Items overwritten while still at or after the keep time, because the ring was at its bound.</summary>
+    public long DroppedEarly { get; private set; }
 
     /// <summary>Items added so far; an item's sequence number is its position in that order.</summary>
     public long Count => _seq;
@@ -86,7 +95,11 @@ internal sealed class BandIndex<T>
     public void Add(T item, long timeMs, ReadOnlySpan<ulong> bandKeys, ReadOnlySpan<ulong> signature, long keepFromMs)
     {
         if (bandKeys.Length != _bands) throw new ArgumentException($"expected {_bands} band keys", nameof(bandKeys));
-        if (_seq >= _items.Length && _times[Slot(_seq)] >= keepFromMs) Grow();
+        if (_seq >= _items.Length && _times[Slot(_seq)] >= keepFromMs)
+        {
+            if (_items.Length < _maxCapacity) Grow();
+            else DroppedEarly++;
+        }
         if (signature.Length > _stride) Widen(signature.Length);
         var slot = Slot(_seq);
         signature.CopyTo(_sigs.AsSpan(slot * _stride));

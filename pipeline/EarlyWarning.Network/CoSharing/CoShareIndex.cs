@@ -62,7 +62,7 @@ internal sealed class CoShareIndex
         _rows = o.LshRows;
         _threshold = o.NearDuplicateJaccard;
         _maxPerKey = o.MaxPostsPerContent;
-        _bandIndex = new BandIndex<Entry>(_bands, _maxPerKey);
+        _bandIndex = new BandIndex<Entry>(_bands, _maxPerKey, Math.Min(1024, o.MaxRecentTexts), o.MaxRecentTexts);
         _found = new long[_maxPerKey];
         _noveltyMs = (long)o.NoveltyHorizon.TotalMilliseconds;
         _memKeys = new ulong[o.NoveltySlots];
@@ -342,6 +342,9 @@ internal sealed class CoShareIndex
 
     private List<Entry> RentList() => _freeLists.TryPop(out var list) ? list : [];
 
-    /// <summary>Texts the band index holds room for (it grows to the most texts seen within one interval).</summary>
+    /// <summary>Texts dropped from the band index while still inside the interval (its bound was full).</summary>
+    public long TextsDroppedEarly => _bandIndex.DroppedEarly;
+
+    /// <summary>Texts the band index holds room for (it grows to the most texts seen within one interval, up to its bound).</summary>
     internal int BandCapacity => _bandIndex.Capacity;
 }
