@@ -111,9 +111,11 @@ public sealed class WebhookChannelTests
     [Fact]
     public async Task A_timeout_is_retried()
     {
-        await using var rx = WebhookReceiver.Start((200, TimeSpan.FromSeconds(10)), (200, TimeSpan.Zero));
+        // The first answer never comes in time; the second is immediate. The attempt timeout leaves the second attempt
+        // seconds, not milliseconds: on a loaded 2-core CI machine a fresh connection to HttpListener took over 300 ms.
+        await using var rx = WebhookReceiver.Start((200, TimeSpan.FromSeconds(60)), (200, TimeSpan.Zero));
         using var http = new HttpClient();
-        var channel = new WebhookChannel(http, DeliveryTestData.Links, DeliveryTestData.FastRetry(3), attemptTimeout: TimeSpan.FromMilliseconds(300));
+        var channel = new WebhookChannel(http, DeliveryTestData.Links, DeliveryTestData.FastRetry(3), attemptTimeout: TimeSpan.FromSeconds(3));
         var alert = DeliveryTestData.Alert();
 
         var result = await channel.SendAsync(new DeliveryRequest(alert, DeliveryTestData.Webhook(rx.Url), alert.Id, false, DateTimeOffset.UnixEpoch), CancellationToken.None);
@@ -121,6 +123,7 @@ public sealed class WebhookChannelTests
         Assert.Equal(DeliveryStatus.Delivered, result.Status);
         Assert.Equal(2, result.Attempts);
         await rx.WaitForAsync(2, Wait);
+        Assert.Equal(["1", "2"], rx.Received.Select(r => r.Headers[WebhookChannel.AttemptHeader]));
     }
 
     [Fact]
