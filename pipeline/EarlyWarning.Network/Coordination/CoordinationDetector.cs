@@ -77,8 +77,21 @@ internal sealed class CoordinationDetector
 
     private sealed class Burst
     {
+        private readonly HashSet<string> _members = new(StringComparer.Ordinal);
+
+        /// <summary>In ordinal order (the order evidence and state use); added to through <see cref="Add"/> only.</summary>
         public SortedSet<string> Accounts { get; } = new(StringComparer.Ordinal);
         public SortedSet<string> PostIds { get; } = new(StringComparer.Ordinal);
+
+        public void Add(string account)
+        {
+            // Most calls re-add accounts the burst already holds: one hash, and the sorted set only for new ones.
+            if (_members.Add(account)) Accounts.Add(account);
+        }
+
+        /// <summary>Membership by hash (the sorted set's own lookup descends its tree comparing strings).</summary>
+        public bool Contains(string account) => _members.Contains(account);
+
         public long LastMs { get; set; }
         public int Reported { get; set; }
     }
@@ -172,7 +185,7 @@ internal sealed class CoordinationDetector
     public void NoteBurst(int family, IEnumerable<string> accounts, IEnumerable<string> postIds, long timeMs)
     {
         if (!_bursts.TryGetValue(family, out var b)) _bursts.Add(family, b = new Burst());
-        foreach (var a in accounts) b.Accounts.Add(a);
+        foreach (var a in accounts) b.Add(a);
         foreach (var p in postIds) b.PostIds.Add(p);
         b.LastMs = Math.Max(b.LastMs, timeMs);
     }
@@ -310,13 +323,14 @@ internal sealed class CoordinationDetector
     {
         if (b.Accounts.Count < Math.Max(_o.MinGroupSize, _o.BurstMinAccounts)) return null;
         // The burst's posts still among the recent posts, by an account of the burst.
-        var posts = new List<PostRecord>();
+        var posts = new List<PostRecord>(b.PostIds.Count);
+        var repeated = _repeatedIds.Count > 0;
         foreach (var id in b.PostIds)
         {
             if (!_byPostId.TryGetValue(id, out var r)) continue;
-            if (b.Accounts.Contains(r.Author)) posts.Add(r);
-            if (_repeatedIds.TryGetValue(id, out var more))
-                foreach (var m in more) if (b.Accounts.Contains(m.Author)) posts.Add(m);
+            if (b.Contains(r.Author)) posts.Add(r);
+            if (repeated && _repeatedIds.TryGetValue(id, out var more))
+                foreach (var m in more) if (b.Contains(m.Author)) posts.Add(m);
         }
         if (posts.Count == 0) return null;
         posts.Sort((x, y) => x.TimeMs != y.TimeMs ? x.TimeMs.CompareTo(y.TimeMs) : string.CompareOrdinal(x.PostId, y.PostId));
@@ -804,14 +818,16 @@ internal sealed class CoordinationDetector
     {
         Campaign? best = null;
         var bestOverlap = 0.0;
+        var bestShared = 0;
         foreach (var c in _campaigns)
         {
-            var inter = g.Accounts.Count(c.Accounts.Contains);
+            var inter = SharedCount(g.Accounts, c.Accounts);
             var overlap = (double)inter / Math.Min(g.Accounts.Count, c.Accounts.Count);
             if (overlap > bestOverlap)
             {
                 bestOverlap = overlap;
                 best = c;
+                bestShared = inter;
             }
         }
         var changed = false;
@@ -822,7 +838,9 @@ internal sealed class CoordinationDetector
             _campaigns.Add(best);
             changed = true;
         }
-        foreach (var a in g.Accounts) changed |= best.Accounts.Add(a);
+        // A campaign that already holds every account of the group gains none (the common case of a re-report).
+        if (bestShared < g.Accounts.Count)
+            foreach (var a in g.Accounts) changed |= best.Accounts.Add(a);
         foreach (var p in g.Posts)
         {
             if (best.PostIds.Count >= _o.MaxEvidencePosts) break;
@@ -838,10 +856,64 @@ internal sealed class CoordinationDetector
         }
         best.Score = Math.Max(best.Score, g.Score);
         best.Baseline = g.ExpectedAccounts;
-        best.Reach = Math.Max(best.Reach, g.Posts.Count == 0 ? 0 : g.Posts.Max(p => p.Followers));
-        best.TopTerms = g.Posts.SelectMany(p => p.Hashtags).GroupBy(h => h, StringComparer.Ordinal)
-            .OrderByDescending(x => x.Count()).ThenBy(x => x.Key, StringComparer.Ordinal).Take(5).Select(x => x.Key).ToList();
+        foreach (var p in g.Posts) best.Reach = Math.Max(best.Reach, p.Followers);
+        best.TopTerms = TopTerms(g.Posts, 5, _termCounts);
         if (changed) output.Add(ToSignal(best));
+    }
+
+    /// <summary>
+    /// How many accounts of <paramref name="sorted"/> (distinct, in ordinal order, as every group's accounts are) the
+    /// campaign's set holds: one merge pass over both when they are of similar size, a lookup per account when the set
+    /// is much larger.
+    /// </summary>
+    internal static int SharedCount(List<string> sorted, SortedSet<string> set)
+    {
+        var n = 0;
+        if (set.Count == 0 || sorted.Count == 0) return 0;
+        if ((long)sorted.Count * 16 < set.Count)
+        {
+            foreach (var a in sorted) if (set.Contains(a)) n++;
+            return n;
+        }
+        var i = 0;
+        foreach (var b in set)
+        {
+            int c;
+            while (i < sorted.Count && (c = string.CompareOrdinal(sorted[i], b)) <= 0)
+            {
+                if (c == 0) n++;
+                i++;
+            }
+            if (i == sorted.Count) break;
+        }
+        return n;
+    }
+
+    private readonly Dictionary<string, int> _termCounts = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The <paramref name="k"/> hashtags most used in <paramref name="posts"/>, most used first, ties in ordinal order
+    /// (<paramref name="counts"/> is working storage, cleared first).
+    /// </summary>
+    internal static List<string> TopTerms(List<PostRecord> posts, int k, Dictionary<string, int> counts)
+    {
+        counts.Clear();
+        foreach (var p in posts)
+            foreach (var h in p.Hashtags)
+                CollectionsMarshal.GetValueRefOrAddDefault(counts, h, out _)++;
+        var top = new List<(string Term, int Count)>(k + 1);
+        foreach (var (term, count) in counts)
+        {
+            // Insertion into the k best so far: higher count first, then ordinal.
+            var at = top.Count;
+            while (at > 0 && (top[at - 1].Count < count || (top[at - 1].Count == count && string.CompareOrdinal(top[at - 1].Term, term) > 0))) at--;
+            if (at >= k) continue;
+            top.Insert(at, (term, count));
+            if (top.Count > k) top.RemoveAt(k);
+        }
+        var terms = new List<string>(top.Count);
+        foreach (var (term, _) in top) terms.Add(term);
+        return terms;
     }
 
     internal static Signal ToSignal(Campaign c) => new()
@@ -1050,7 +1122,7 @@ internal sealed class CoordinationDetector
             var key = r.ReadInt32();
             b.LastMs = r.ReadInt64();
             b.Reported = r.ReadInt32();
-            foreach (var a in ReadStrings(r)) b.Accounts.Add(a);
+            foreach (var a in ReadStrings(r)) b.Add(a);
             foreach (var p in ReadStrings(r)) b.PostIds.Add(p);
             _bursts[key] = b;
         }
