@@ -144,7 +144,8 @@ public sealed class NetworkEngine
         if (keys.Count > 0)
         {
             _coShareBuffer.Clear();
-            foreach (var k in keys) _coShare.Add(k, author, post.Id, t, _coShareBuffer);
+            var authorHash = author.GetHashCode();
+            foreach (var k in keys) _coShare.Add(k, author, authorHash, post.Id, t, _coShareBuffer);
             _partners.Clear();
             foreach (var c in _coShareBuffer)
             {
@@ -670,7 +671,7 @@ public sealed class NetworkEngine
         foreach (var rec in detector.Recent)
         {
             if (rec.TimeMs < now - intervalMs) continue;
-            foreach (var k in rec.Keys) coShare.Add(k, rec.Author, rec.PostId, rec.TimeMs, scratch);
+            foreach (var k in rec.Keys) coShare.Add(k, rec.Author, rec.Author.GetHashCode(), rec.PostId, rec.TimeMs, scratch);
         }
         _graph = graph;
         _coShare = coShare;

@@ -35,14 +35,14 @@ public class CoShareIndexTests
             var post = "p" + i;
 
             output.Clear();
-            index.Add(key, account, post, t, output);
+            index.Add(key, account, account.GetHashCode(), post, t, output);
 
             var expected = new List<CoShare>();
             foreach (var list in model.Values)
                 if (list.Count > 0 && list.RemoveAll(e => e.Time < t - intervalMs) > 0 && list.Count == 0) emptied++;
             if (!model.TryGetValue(key, out var entries)) model[key] = entries = [];
             foreach (var e in entries)
-                if (e.Account != account) expected.Add(new CoShare(key, e.Account, e.Post, e.Time, account, post, t));
+                if (e.Account != account) expected.Add(CoShare.Of(key, e.Account, e.Post, e.Time, account, post, t));
             entries.Add((account, post, t));
             if (entries.Count > cap) entries.RemoveAt(0);
 

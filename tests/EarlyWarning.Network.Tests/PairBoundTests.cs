@@ -32,7 +32,7 @@ public class PairBoundTests
             var before = d.PairCount;
             var expectPrune = !last.ContainsKey(key) && before == 2 * maxPairs;
             last[key] = Math.Max(last.GetValueOrDefault(key, long.MinValue), time);
-            d.AddCoShare(new CoShare("k" + step, a, "p" + step, time, b, "q" + step, time));
+            d.AddCoShare(CoShare.Of("k" + step, a, "p" + step, time, b, "q" + step, time));
             if (!expectPrune) continue;
             pruned++;
             var expected = last.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key.Item1, StringComparer.Ordinal)
@@ -63,7 +63,7 @@ public class PairBoundTests
         var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10), MaxPairs = 2, MinDistinctContents = 2 };
         var d = new CoordinationDetector(o);
         const long min = 60_000;
-        void Share(string a, string b, string key, long t) => d.AddCoShare(new CoShare(key, a, "p" + a + key, t, b, "p" + b + key, t));
+        void Share(string a, string b, string key, long t) => d.AddCoShare(CoShare.Of(key, a, "p" + a + key, t, b, "p" + b + key, t));
         Share("a", "b", "k1", 1 * min);
         Assert.Empty(d.StrongPairKeys);
         Share("a", "b", "k2", 2 * min);
@@ -93,7 +93,7 @@ public class PairBoundTests
         var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10) };
         var d = new CoordinationDetector(o);
         const long min = 60_000;
-        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        void Share(string a, string b, long t) => d.AddCoShare(CoShare.Of("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
         Share("a", "b", 20 * min);
         Share("c", "d", 30 * min);
         Share("e", "f", 15 * min); // late
@@ -120,7 +120,7 @@ public class PairBoundTests
         var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10), MaxPairs = 2 };
         var d = new CoordinationDetector(o);
         const long min = 60_000;
-        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        void Share(string a, string b, long t) => d.AddCoShare(CoShare.Of("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
         Share("a", "b", 1 * min);
         Share("c", "d", 2 * min);
         Share("e", "f", 3 * min);
@@ -138,8 +138,8 @@ public class PairBoundTests
         var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10) };
         var d = new CoordinationDetector(o);
         const long min = 60_000;
-        d.AddCoShare(new CoShare("k1", "a", "p1", 10 * min, "b", "p2", 10 * min));
-        d.AddCoShare(new CoShare("k2", "a", "p3", 12 * min, "b", "p4", 12 * min)); // the entry at 10 min is stale now
+        d.AddCoShare(CoShare.Of("k1", "a", "p1", 10 * min, "b", "p2", 10 * min));
+        d.AddCoShare(CoShare.Of("k2", "a", "p3", 12 * min, "b", "p4", 12 * min)); // the entry at 10 min is stale now
         d.Detect(22 * min, []); // cutoff 12 min
         Assert.Equal(new[] { ("a", "b") }, d.PairKeys.ToArray());
         d.Detect((22 * min) + 1, []);
@@ -156,7 +156,7 @@ public class PairBoundTests
         var o = new NetworkOptions { CampaignHorizon = TimeSpan.FromMinutes(10) };
         var d = new CoordinationDetector(o);
         const long min = 60_000, sec = 1_000;
-        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        void Share(string a, string b, long t) => d.AddCoShare(CoShare.Of("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
         Share("a", "b", (10 * min) + (20 * sec));
         Share("c", "d", (10 * min) + (40 * sec));
         Share("e", "f", (10 * min) + (50 * sec));
@@ -182,7 +182,7 @@ public class PairBoundTests
         var o = new NetworkOptions { MaxPairs = 1, CampaignHorizon = TimeSpan.FromMinutes(10) };
         var d = new CoordinationDetector(o);
         const long min = 60_000;
-        void Share(string a, string b, long t) => d.AddCoShare(new CoShare("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
+        void Share(string a, string b, long t) => d.AddCoShare(CoShare.Of("k" + a + b + t, a, "p" + a + t, t, b, "p" + b + t, t));
         Share("a", "b", 1 * min);
         Share("c", "d", 2 * min);
         Share("e", "f", 3 * min); // three pairs, over twice the bound: (a,b) and (c,d) go
@@ -206,7 +206,7 @@ public class PairBoundTests
         var mostStale = 0;
         for (var i = 0; i < 2_000; i++)
         {
-            d.AddCoShare(new CoShare("k" + i, "a" + i, "p" + i, 1_000 + i, "b" + i, "q" + i, 1_000 + i));
+            d.AddCoShare(CoShare.Of("k" + i, "a" + i, "p" + i, 1_000 + i, "b" + i, "q" + i, 1_000 + i));
             if (i % 7 == 0) d.Detect(1_000 + i, []); // the bound applied at detection as well
             Assert.True(d.ExpiryEntryCount <= d.PairCount + o.MaxPairs, $"{d.ExpiryEntryCount} expiry entries for {d.PairCount} pairs after {i + 1} co-shares");
             mostStale = Math.Max(mostStale, d.ExpiryEntryCount - d.PairCount);
@@ -228,7 +228,7 @@ public class PairBoundTests
         var quiet = new List<(string, string)>();
         foreach (var t in new long[] { 500, 900, 200, 1_000, 100, 700, 300, 800, 400, 600 }) // out of time order
         {
-            d.AddCoShare(new CoShare("q" + t, "quiet" + t, "p" + t, t, "zquiet" + t, "q" + t, t));
+            d.AddCoShare(CoShare.Of("q" + t, "quiet" + t, "p" + t, t, "zquiet" + t, "q" + t, t));
             quiet.Add(("quiet" + t, "zquiet" + t));
         }
         var busy = new HashSet<(string, string)>();
@@ -237,10 +237,59 @@ public class PairBoundTests
             var (a, b) = ("busy" + (step % 5), "zbusy" + (step % 5));
             busy.Add((a, b));
             var t = 10_000L + step;
-            d.AddCoShare(new CoShare("b" + step, a, "p" + step, t, b, "q" + step, t));
+            d.AddCoShare(CoShare.Of("b" + step, a, "p" + step, t, b, "q" + step, t));
         }
         Assert.Equal(15, d.PairCount);
         d.Detect((long)o.CampaignHorizon.TotalMilliseconds + 5_000, []); // cutoff at 5 s: every quiet pair is idle
         Assert.True(busy.SetEquals(d.PairKeys), "quiet pairs did not expire (or busy ones went)");
+    }
+    /// <summary>
+    /// The pair table: a pair is one entry whichever account comes first, survives the table's growth, and leaves by
+    /// expiry from anywhere in its hash chain. With <paramref name="oneChain"/> every account gets the same hash, so all
+    /// pairs share one chain; otherwise real hashes and enough pairs to grow the table several times.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 2)]
+    public void Pairs_are_one_entry_in_either_order_through_growth_and_expiry(bool oneChain, int seed)
+    {
+        var o = new NetworkOptions { MaxPairs = 1_000_000 };
+        var d = new CoordinationDetector(o);
+        var rng = new Random(seed);
+        var accounts = oneChain ? 120 : 400;
+        var last = new Dictionary<(string, string), long>();
+        var steps = oneChain ? 6_000 : 40_000;
+        for (var step = 0; step < steps; step++)
+        {
+            var a = "acct" + rng.Next(accounts);
+            var b = "acct" + rng.Next(accounts);
+            if (a == b) continue;
+            var key = string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
+            var time = 60_000L * rng.Next(10);
+            last[key] = Math.Max(last.GetValueOrDefault(key, long.MinValue), time);
+            // Either order; the hashes travel with the co-share as the index gives them.
+            var (ha, hb) = oneChain ? (7, 7) : (a.GetHashCode(), b.GetHashCode());
+            d.AddCoShare(new CoShare("k" + step, a, ha, "p" + step, time, b, hb, "q" + step, time));
+            if (step % 1_000 == 0) Assert.Equal(last.Count, d.PairCount);
+        }
+        Assert.True(last.Count > (oneChain ? 2_000 : 20_000), "too few pairs to exercise the table");
+        Assert.Equal(last.Count, d.PairCount);
+        Assert.True(last.Keys.ToHashSet().SetEquals(d.PairKeys));
+
+        // Expire the pairs last active before minute 5: they sit all over the chains.
+        var horizon = (long)o.CampaignHorizon.TotalMilliseconds;
+        d.Detect(horizon + 300_000, []);
+        var alive = last.Where(kv => kv.Value >= 300_000).Select(kv => kv.Key).ToHashSet();
+        Assert.True(alive.Count > 0 && alive.Count < last.Count);
+        Assert.Equal(alive.Count, d.PairCount);
+        Assert.True(alive.SetEquals(d.PairKeys), "expiry removed the wrong pairs");
+
+        // The survivors are still found (not duplicated) when they co-share again, in the other order.
+        foreach (var (a, b) in alive.Take(200))
+        {
+            var (ha, hb) = oneChain ? (7, 7) : (a.GetHashCode(), b.GetHashCode());
+            d.AddCoShare(new CoShare("again", b, hb, "x", horizon + 300_000, a, ha, "y", horizon + 300_000));
+        }
+        Assert.Equal(alive.Count, d.PairCount);
     }
 }

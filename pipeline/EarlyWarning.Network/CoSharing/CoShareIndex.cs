@@ -4,8 +4,16 @@ using EarlyWarning.Network.Internal;
 
 namespace EarlyWarning.Network.CoSharing;
 
-/// <summary>One co-share: two different accounts posted the same content key within the interval.</summary>
-internal readonly record struct CoShare(string Key, string AccountA, string PostA, long TimeA, string AccountB, string PostB, long TimeB);
+/// <summary>
+/// One co-share: two different accounts posted the same content key within the interval. Each account comes with its
+/// hash (<see cref="string.GetHashCode()"/>, computed once per post), so the pair table never re-reads the ids.
+/// </summary>
+internal readonly record struct CoShare(string Key, string AccountA, int HashA, string PostA, long TimeA, string AccountB, int HashB, string PostB, long TimeB)
+{
+    /// <summary>A co-share with both accounts' hashes computed here.</summary>
+    public static CoShare Of(string key, string accountA, string postA, long timeA, string accountB, string postB, long timeB) =>
+        new(key, accountA, accountA.GetHashCode(), postA, timeA, accountB, accountB.GetHashCode(), postB, timeB);
+}
 
 /// <summary>
 /// Finds co-sharing among recent posts: the same URL, the same media hash, or near-duplicate text found with
@@ -17,9 +25,10 @@ internal readonly record struct CoShare(string Key, string AccountA, string Post
 /// </summary>
 internal sealed class CoShareIndex
 {
-    private sealed class Entry(string account, string postId, long time)
+    private sealed class Entry(string account, string postId, long time, int accountHash = 0)
     {
         public string Account { get; } = account;
+        public int AccountHash { get; } = accountHash;
         public string PostId { get; } = postId;
         public long Time { get; } = time;
         public int Cluster { get; init; }
@@ -265,8 +274,11 @@ internal sealed class CoShareIndex
         return v;
     }
 
-    /// <summary>Registers a post under a content key and reports its co-shares with earlier posts of other accounts.</summary>
-    public void Add(string key, string account, string postId, long timeMs, List<CoShare> output)
+    /// <summary>
+    /// Registers a post under a content key and reports its co-shares with earlier posts of other accounts
+    /// (<paramref name="accountHash"/> is <paramref name="account"/>'s <see cref="string.GetHashCode()"/>).
+    /// </summary>
+    public void Add(string key, string account, int accountHash, string postId, long timeMs, List<CoShare> output)
     {
         Expire(timeMs);
         if (!_byKey.TryGetValue(key, out var list))
@@ -276,10 +288,10 @@ internal sealed class CoShareIndex
         }
         foreach (var e in list)
         {
-            if (e.Account == account || Math.Abs(timeMs - e.Time) > _intervalMs) continue;
-            output.Add(new CoShare(key, e.Account, e.PostId, e.Time, account, postId, timeMs));
+            if ((e.AccountHash == accountHash && e.Account == account) || Math.Abs(timeMs - e.Time) > _intervalMs) continue;
+            output.Add(new CoShare(key, e.Account, e.AccountHash, e.PostId, e.Time, account, accountHash, postId, timeMs));
         }
-        list.Add(new Entry(account, postId, timeMs));
+        list.Add(new Entry(account, postId, timeMs, accountHash));
         if (list.Count > _maxPerKey) list.RemoveAt(0);
         _keyQueue.Enqueue((timeMs, key));
     }

@@ -42,6 +42,9 @@ internal sealed class CoordinationDetector
         public long Seq;
         public int KeyCount;
         public bool Queued;
+        /// <summary>The pair's hash (<see cref="PairHash"/>) and the next pair of its chain (slot + 1; 0 ends it).</summary>
+        public int Hash;
+        public int Next;
 
         /// <summary>Adds <paramref name="key"/> unless it is already there or the pair holds its maximum; returns whether it was added.</summary>
         public bool TryAddKey(string key)
@@ -122,7 +125,12 @@ internal sealed class CoordinationDetector
     // without walking every post of every account in it.
     private readonly Dictionary<string, PostRecord> _byPostId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<PostRecord>> _repeatedIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string, string), int> _pairs = [];
+    // The pair table: chains of slots per hash bucket (slot + 1 of the first; 0 when empty). A pair is found by the two
+    // accounts' hashes, carried with every co-share, and removed by its slot, so neither reads the account ids (a
+    // dictionary keyed by the two strings hashed both on every co-share and every removal: millions of each per 1M
+    // posts, each reading two strings scattered over the heap).
+    private int[] _pairHeads = new int[1024];
+    private int _pairCount;
     private PairSlot[] _pairSlots = new PairSlot[1024];
     private int _usedPairSlots;
     private readonly Stack<int> _freePairSlots = new();
@@ -166,9 +174,16 @@ internal sealed class CoordinationDetector
         _horizonMs = (long)o.CampaignHorizon.TotalMilliseconds;
     }
 
-    public int PairCount => _pairs.Count;
+    public int PairCount => _pairCount;
     /// <summary>The account pairs tracked now (tests).</summary>
-    internal IEnumerable<(string, string)> PairKeys => _pairs.Keys;
+    internal IEnumerable<(string, string)> PairKeys
+    {
+        get
+        {
+            for (var slot = 0; slot < _usedPairSlots; slot++)
+                if (_pairSlots[slot].Seq >= 0) yield return (_pairSlots[slot].A, _pairSlots[slot].B);
+        }
+    }
     /// <summary>The pairs with at least <see cref="NetworkOptions.MinDistinctContents"/> keys, that candidate groups are built from (tests).</summary>
     internal IEnumerable<(string, string)> StrongPairKeys => _strong.Keys;
     public int RecentCount => _recent.Count;
@@ -229,14 +244,66 @@ internal sealed class CoordinationDetector
 
     public void AddCoShare(in CoShare c)
     {
-        var key = string.CompareOrdinal(c.AccountA, c.AccountB) < 0 ? (c.AccountA, c.AccountB) : (c.AccountB, c.AccountA);
-        ref var at = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pairs, key, out var exists);
-        if (!exists) at = NewPair(key);
-        var slot = at;
+        var hash = PairHash(c.HashA, c.HashB);
+        var slot = FindPair(c.AccountA, c.AccountB, hash);
+        if (slot < 0)
+            slot = NewPair(string.CompareOrdinal(c.AccountA, c.AccountB) < 0 ? (c.AccountA, c.AccountB) : (c.AccountB, c.AccountA), hash);
         ref var p = ref _pairSlots[slot];
-        if (p.TryAddKey(c.Key) && p.KeyCount >= _o.MinDistinctContents && _strong.Add(key)) _strongVersion++;
+        if (p.TryAddKey(c.Key) && p.KeyCount >= _o.MinDistinctContents && _strong.Add((p.A, p.B))) _strongVersion++;
         Touch(slot, Math.Max(c.TimeA, c.TimeB));
-        if (_pairs.Count > 2 * _o.MaxPairs) PrunePairs(long.MinValue);
+        if (_pairCount > 2 * _o.MaxPairs) PrunePairs(long.MinValue);
+    }
+
+    /// <summary>The hash of the pair of accounts with hashes <paramref name="a"/> and <paramref name="b"/>, in either order.</summary>
+    internal static int PairHash(int a, int b)
+    {
+        var lo = (uint)Math.Min(a, b);
+        var hi = (uint)Math.Max(a, b);
+        return (int)((((ulong)hi << 32) | lo) * 0x9E3779B97F4A7C15UL >> 32);
+    }
+
+    /// <summary>The slot of the pair of <paramref name="a"/> and <paramref name="b"/> (either order), or -1.</summary>
+    private int FindPair(string a, string b, int hash)
+    {
+        for (var s = _pairHeads[hash & (_pairHeads.Length - 1)] - 1; s >= 0; s = _pairSlots[s].Next - 1)
+        {
+            ref readonly var p = ref _pairSlots[s];
+            // Account ids are mostly the same string objects (the graph's), so == returns at the reference check.
+            if (p.Hash == hash && ((p.A == a && p.B == b) || (p.A == b && p.B == a))) return s;
+        }
+        return -1;
+    }
+
+    private void LinkPair(int slot)
+    {
+        ref var p = ref _pairSlots[slot];
+        ref var head = ref _pairHeads[p.Hash & (_pairHeads.Length - 1)];
+        p.Next = head;
+        head = slot + 1;
+        _pairCount++;
+    }
+
+    private void UnlinkPair(int slot)
+    {
+        ref var link = ref _pairHeads[_pairSlots[slot].Hash & (_pairHeads.Length - 1)];
+        while (link != slot + 1) link = ref _pairSlots[link - 1].Next;
+        link = _pairSlots[slot].Next;
+        _pairCount--;
+    }
+
+    private void GrowPairHeads()
+    {
+        var heads = new int[_pairHeads.Length * 2];
+        var mask = heads.Length - 1;
+        for (var slot = 0; slot < _usedPairSlots; slot++)
+        {
+            ref var p = ref _pairSlots[slot];
+            if (p.Seq < 0) continue;
+            ref var head = ref heads[p.Hash & mask];
+            p.Next = head;
+            head = slot + 1;
+        }
+        _pairHeads = heads;
     }
 
     /// <summary>Runs detection over the horizon ending at <paramref name="nowMs"/>; appends new or updated campaign signals.</summary>
@@ -339,15 +406,18 @@ internal sealed class CoordinationDetector
         return new GroupResult(accounts, posts, posts[0].TimeMs, posts[^1].TimeMs, accounts.Count, _o.BurstBaseline, _o.BurstBaseline, score);
     }
 
-    /// <summary>A free slot holding a new pair of <paramref name="key"/>'s accounts, with no keys yet.</summary>
-    private int NewPair((string, string) key)
+    /// <summary>A free slot holding a new pair of <paramref name="key"/>'s accounts (in ordinal order), with no keys yet, in the table.</summary>
+    private int NewPair((string, string) key, int hash)
     {
+        // Grown before the new slot is taken: the rehash links every live slot, and the new one is linked below.
+        if (_pairCount >= _pairHeads.Length) GrowPairHeads();
         if (!_freePairSlots.TryPop(out var slot))
         {
             if (_usedPairSlots == _pairSlots.Length) Array.Resize(ref _pairSlots, _pairSlots.Length * 2);
             slot = _usedPairSlots++;
         }
-        _pairSlots[slot] = new PairSlot { A = key.Item1, B = key.Item2, Seq = _pairSeq++ };
+        _pairSlots[slot] = new PairSlot { A = key.Item1, B = key.Item2, Seq = _pairSeq++, Hash = hash };
+        LinkPair(slot);
         return slot;
     }
 
@@ -398,23 +468,24 @@ internal sealed class CoordinationDetector
         foreach (var list in _expiryBuckets.Values) ReleaseBucket(list);
         _expiryBuckets.Clear();
         _expiryOrder.Clear();
-        foreach (var slot in _pairs.Values)
+        for (var slot = 0; slot < _usedPairSlots; slot++)
         {
+            if (_pairSlots[slot].Seq < 0) continue;
             _pairSlots[slot].Queued = true;
             AddExpiry(slot, _pairSlots[slot].LastMs);
         }
     }
 
-    private void RemovePair((string, string) key)
+    private void RemovePair(int slot)
     {
-        if (!_pairs.Remove(key, out var slot)) return;
+        UnlinkPair(slot);
+        ref var p = ref _pairSlots[slot];
         // A pair is strong exactly when it holds MinDistinctContents keys (AddCoShare, LoadState). Most are not, and
-        // for those the strong set is not searched (a second hash of both account ids).
-        var strong = _pairSlots[slot].KeyCount >= _o.MinDistinctContents;
+        // for those the strong set is not searched (a hash of both account ids).
+        if (p.KeyCount >= _o.MinDistinctContents && _strong.Remove((p.A, p.B))) _strongVersion++;
         // Its expiry entry is stale from now on (the slot's next pair has another creation number).
-        _pairSlots[slot] = new PairSlot { Seq = -1 };
+        p = new PairSlot { Seq = -1 };
         _freePairSlots.Push(slot);
-        if (strong && _strong.Remove(key)) _strongVersion++;
     }
 
     private const int PrefetchAhead = 8;
@@ -445,7 +516,7 @@ internal sealed class CoordinationDetector
                     continue;
                 }
                 if (p.ExpiryMs >= cutoff) entries[kept++] = entry; // only in the bucket the cutoff falls in
-                else if (p.LastMs < cutoff) RemovePair((p.A, p.B));
+                else if (p.LastMs < cutoff) RemovePair(entry.Slot);
                 else _dueAgain.Add(entry.Slot); // active since its entry was made: due again at its last co-share
             }
             list.RemoveRange(kept, list.Count - kept);
@@ -455,13 +526,13 @@ internal sealed class CoordinationDetector
             ReleaseBucket(list);
         }
         foreach (var slot in _dueAgain) AddExpiry(slot, _pairSlots[slot].LastMs);
-        if (_pairs.Count <= _o.MaxPairs) return;
+        if (_pairCount <= _o.MaxPairs) return;
         // The removed pairs' entries stay in their buckets, stale (their slots' creation numbers moved on), until those
         // come due (within the horizon), unless they come to outnumber the pairs left.
-        var excess = _pairs.Count - _o.MaxPairs;
+        var excess = _pairCount - _o.MaxPairs;
         RemoveLeastRecentPairs(excess);
         _staleExpiry += excess;
-        if (_staleExpiry > _pairs.Count) RebuildExpiry();
+        if (_staleExpiry > _pairCount) RebuildExpiry();
     }
 
     /// <summary>
@@ -473,35 +544,37 @@ internal sealed class CoordinationDetector
     /// </summary>
     private void RemoveLeastRecentPairs(int excess)
     {
-        var n = _pairs.Count;
+        var n = _pairCount;
         var timesArray = WindowArrayPool<long>.Shared.Rent(n);
-        var keysArray = WindowArrayPool<(string, string)>.Shared.Rent(n);
+        var slotsArray = WindowArrayPool<int>.Shared.Rent(n);
         try
         {
             var times = timesArray.AsSpan(0, n);
             var i = 0;
-            foreach (var slot in _pairs.Values) times[i++] = _pairSlots[slot].LastMs;
+            for (var slot = 0; slot < _usedPairSlots; slot++)
+                if (_pairSlots[slot].Seq >= 0) times[i++] = _pairSlots[slot].LastMs;
             times.Sort();
             var last = times[excess - 1];
             var before = times[..excess].IndexOf(last); // pairs strictly before the last removed time (sorted: the first index at it)
             var removed = 0;
             var tied = 0;
-            foreach (var (k, slot) in _pairs)
+            for (var slot = 0; slot < _usedPairSlots; slot++)
             {
-                var lastMs = _pairSlots[slot].LastMs;
-                if (lastMs < last) keysArray[removed++] = k;
-                else if (lastMs == last) keysArray[n - 1 - tied++] = k; // ties collected from the end
+                ref readonly var p = ref _pairSlots[slot];
+                if (p.Seq < 0) continue;
+                if (p.LastMs < last) slotsArray[removed++] = slot;
+                else if (p.LastMs == last) slotsArray[n - 1 - tied++] = slot; // ties collected from the end
             }
-            var ties = keysArray.AsSpan(n - tied, tied);
-            ties.Sort(OrdinalPairComparer.Instance);
+            var ties = slotsArray.AsSpan(n - tied, tied);
+            ties.Sort(new SlotOrder(_pairSlots));
             var fromTies = excess - before;
-            foreach (var k in keysArray.AsSpan(0, removed)) RemovePair(k);
-            foreach (var k in ties[..fromTies]) RemovePair(k);
+            foreach (var slot in slotsArray.AsSpan(0, removed)) RemovePair(slot);
+            foreach (var slot in ties[..fromTies]) RemovePair(slot);
         }
         finally
         {
             WindowArrayPool<long>.Shared.Return(timesArray);
-            WindowArrayPool<(string, string)>.Shared.Return(keysArray, clearArray: true);
+            WindowArrayPool<int>.Shared.Return(slotsArray);
         }
     }
 
@@ -949,19 +1022,21 @@ internal sealed class CoordinationDetector
         var recent = _recent.ToArray();
         // Pairs as flat copies: a pair's keys only ever grow, but the copy must not see later ones. Pooled arrays (up
         // to a million pairs at every checkpoint), returned once written; those holding strings are cleared then.
-        var pairCount = _pairs.Count;
+        var pairCount = _pairCount;
         var pairKeys = WindowArrayPool<(string, string)>.Shared.Rent(pairCount);
         var pairLast = WindowArrayPool<long>.Shared.Rent(pairCount);
         var keyEnd = WindowArrayPool<int>.Shared.Rent(pairCount);
         var keyCount = 0;
-        foreach (var slot in _pairs.Values) keyCount += _pairSlots[slot].KeyCount;
+        for (var slot = 0; slot < _usedPairSlots; slot++)
+            if (_pairSlots[slot].Seq >= 0) keyCount += _pairSlots[slot].KeyCount;
         var keys = WindowArrayPool<string>.Shared.Rent(keyCount);
         var i = 0;
         keyCount = 0;
-        foreach (var (pair, slot) in _pairs)
+        for (var slot = 0; slot < _usedPairSlots; slot++)
         {
             ref readonly var p = ref _pairSlots[slot];
-            pairKeys[i] = pair;
+            if (p.Seq < 0) continue;
+            pairKeys[i] = (p.A, p.B);
             pairLast[i] = p.LastMs;
             p.CopyKeysTo(keys, keyCount);
             keyCount += p.KeyCount;
@@ -1063,13 +1138,13 @@ internal sealed class CoordinationDetector
         {
             var a = r.ReadString();
             var b = r.ReadString();
-            if (_pairs.ContainsKey((a, b))) throw new InvalidDataException("network state: an account pair is listed twice");
-            var slot = NewPair((a, b));
+            var hash = PairHash(a.GetHashCode(), b.GetHashCode());
+            if (FindPair(a, b, hash) >= 0) throw new InvalidDataException("network state: an account pair is listed twice");
+            var slot = NewPair((a, b), hash);
             ref var p = ref _pairSlots[slot];
             p.LastMs = r.ReadInt64();
             foreach (var k in ReadStrings(r))
                 if (!p.TryAddKey(k)) throw new InvalidDataException("network state: an account pair holds a repeated key or more than " + MaxPairKeys);
-            _pairs.Add((a, b), slot);
             if (p.KeyCount >= _o.MinDistinctContents && _strong.Add((a, b))) _strongVersion++;
         }
         RebuildExpiry();
@@ -1130,6 +1205,16 @@ internal sealed class CoordinationDetector
 
     /// <summary>Recent post records (for rebuilding the co-share index after a restore).</summary>
     internal IEnumerable<PostRecord> Recent => _recent;
+
+    /// <summary>Pair slots in ordinal order of their (first, second) accounts.</summary>
+    private readonly struct SlotOrder(PairSlot[] slots) : IComparer<int>
+    {
+        public int Compare(int x, int y)
+        {
+            var c = string.CompareOrdinal(slots[x].A, slots[y].A);
+            return c != 0 ? c : string.CompareOrdinal(slots[x].B, slots[y].B);
+        }
+    }
 
     private sealed class OrdinalPairComparer : IComparer<(string, string)>
     {
