@@ -218,4 +218,54 @@ public sealed class GraphTests
         Array.Sort(expected);
         Assert.Equal(expected, order.Select(i => keys[i]));
     }
+    /// <summary>
+    /// The edge table against a dictionary model: one edge per (source, target, kind), co-shares in either order one
+    /// edge, weights summed, through several growths of the table and through expiry that removes edges from all over
+    /// its chains; edges that survive are found again, not duplicated.
+    /// </summary>
+    [Fact]
+    public void Edges_match_a_dictionary_model_through_growth_and_expiry()
+    {
+        var window = TimeSpan.FromHours(1);
+        var g = new AccountGraph(window, maxVertices: 100_000, maxEdges: 1_000_000);
+        var rng = new Random(11);
+        var model = new Dictionary<(string, string, EdgeKind), (double Weight, long Last)>();
+        void Interact(string a, string b, EdgeKind kind, long t)
+        {
+            g.AddInteraction(a, b, kind, t);
+            var key = kind == EdgeKind.CoShare && string.CompareOrdinal(a, b) > 0 ? (b, a, kind) : (a, b, kind);
+            var (w, last) = model.GetValueOrDefault(key);
+            model[key] = (w + 1, Math.Max(last, t));
+        }
+        void Check()
+        {
+            var edges = g.Graph.Edges.ToDictionary(e => (e.Source, e.Target, e.Kind), e => e.Weight);
+            Assert.Equal(model.Count, g.EdgeCount);
+            Assert.Equal(model.Count, edges.Count);
+            foreach (var (k, v) in model) Assert.Equal(v.Weight, edges[k]);
+        }
+
+        // 30 minutes of interactions among 120 accounts: far more edges than the table's first 1,024 buckets, and many
+        // touched again after newer edges were added (so expiry removes edges ahead of survivors in their chains).
+        for (var i = 0; i < 30_000; i++)
+        {
+            var a = "acct" + rng.Next(120);
+            var b = "acct" + rng.Next(120);
+            if (a == b) continue;
+            Interact(a, b, (EdgeKind)rng.Next(5), 60_000L * (i / 1_000));
+        }
+        Assert.True(model.Count > 4_000, "too few edges to grow the table");
+        Check();
+
+        // At 75 minutes (the window is an hour): edges last seen in the first 15 minutes leave (with accounts idle as long).
+        var now = 75 * 60_000L;
+        g.Expire(now);
+        foreach (var k in model.Where(kv => kv.Value.Last < now - (long)window.TotalMilliseconds).Select(kv => kv.Key).ToList()) model.Remove(k);
+        Assert.True(model.Count > 0 && g.EvictedEdges > 1_000, $"{g.EvictedEdges} edges evicted: expiry was not exercised");
+        Check();
+
+        // Survivors interact again (co-shares in the other order): weights grow, no edge is added twice.
+        foreach (var (a, b, kind) in model.Keys.ToList()) Interact(kind == EdgeKind.CoShare ? b : a, kind == EdgeKind.CoShare ? a : b, kind, now);
+        Check();
+    }
 }
