@@ -10,7 +10,11 @@ namespace EarlyWarning.Network.Coordination;
 /// <summary>What the detector remembers about a post that carried at least one content key.</summary>
 internal sealed record PostRecord(
     string PostId, string Author, long TimeMs, string[] Keys, string? Country, string? Region, string? Target,
-    bool Incitement, int Followers, string[] Hashtags);
+    bool Incitement, int Followers, string[] Hashtags)
+{
+    /// <summary>The detector's ids of <see cref="Keys"/> (same order), set while the record is among its recent posts.</summary>
+    internal int[] KeyIds { get; set; } = [];
+}
 
 /// <summary>
 /// Coordination detection: account pairs that co-shared several distinct contents within the interval form a
@@ -119,6 +123,8 @@ internal sealed class CoordinationDetector
     private readonly long _intervalMs;
     private readonly long _horizonMs;
     private readonly Queue<PostRecord> _recent = new();
+    // Content keys of the recent posts as small ids, so a group's evaluation lists posts by key in arrays.
+    private readonly RefCountedIds _keyIds = new();
     private readonly Dictionary<string, Queue<(long, PostRecord)>> _byAuthor = new(StringComparer.Ordinal);
     private long _postSeq;
     // The recent posts by id (a repeated id keeps its later records in _repeatedIds), so a burst finds its posts
@@ -187,6 +193,9 @@ internal sealed class CoordinationDetector
     /// <summary>The pairs with at least <see cref="NetworkOptions.MinDistinctContents"/> keys, that candidate groups are built from (tests).</summary>
     internal IEnumerable<(string, string)> StrongPairKeys => _strong.Keys;
     public int RecentCount => _recent.Count;
+
+    /// <summary>Distinct content keys among the recent posts (each holds an id while a recent post carries it).</summary>
+    internal int KeyIdCount => _keyIds.Count;
     public IReadOnlyList<Campaign> Campaigns => _campaigns;
     public long GroupsTested { get; private set; }
     public long GroupsRejected { get; private set; }
@@ -207,6 +216,9 @@ internal sealed class CoordinationDetector
 
     public void AddPost(PostRecord r)
     {
+        var ids = r.Keys.Length == 0 ? [] : new int[r.Keys.Length];
+        for (var i = 0; i < ids.Length; i++) ids[i] = _keyIds.Acquire(r.Keys[i]);
+        r.KeyIds = ids;
         _recent.Enqueue(r);
         if (!_byAuthor.TryGetValue(r.Author, out var q)) _byAuthor.Add(r.Author, q = new Queue<(long, PostRecord)>());
         q.Enqueue((_postSeq++, r));
@@ -221,6 +233,7 @@ internal sealed class CoordinationDetector
     private void DequeueRecent()
     {
         var r = _recent.Dequeue();
+        foreach (var id in r.KeyIds) _keyIds.Release(id);
         if (_repeatedIds.TryGetValue(r.PostId, out var more))
         {
             // Records of one id leave in the order they came, so the one leaving is the indexed one.
@@ -718,11 +731,14 @@ internal sealed class CoordinationDetector
     /// </summary>
     private sealed class EvaluationWork
     {
-        public Dictionary<string, int> Index { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, List<int>> ByKey { get; } = new(StringComparer.Ordinal);
+        /// <summary>Per content key id, the list of the group's posts carrying it (null when none); ids touched in <see cref="Touched"/>.</summary>
+        public List<int>?[] ByKey { get; private set; } = [];
+        public List<int> Touched { get; } = [];
         public List<List<int>> KeyLists { get; } = [];
         private readonly Stack<List<int>> _freeLists = new();
         public long[] Seqs { get; private set; } = [];
+        /// <summary>The group's posts with their account's position in the group, while they are put in stream order.</summary>
+        public (PostRecord Post, int Author)[] Items { get; private set; } = [];
         public PostRecord[] Posts { get; private set; } = [];
         public long[] Times { get; private set; } = [];
         public int[] Authors { get; private set; } = [];
@@ -732,12 +748,14 @@ internal sealed class CoordinationDetector
         public long[][] PerRound { get; private set; } = [];
 
         /// <summary>Sizes the arrays for <paramref name="posts"/> posts by <paramref name="accounts"/> accounts and clears the per-account counts.</summary>
-        public void Ensure(int posts, int accounts, int rounds)
+        public void Ensure(int posts, int accounts, int rounds, int keyIds)
         {
+            if (ByKey.Length < keyIds) ByKey = new List<int>?[Math.Max(keyIds, ByKey.Length * 2)];
             if (Seqs.Length < posts)
             {
                 var size = Math.Max(posts, Seqs.Length * 2);
                 Seqs = new long[size];
+                Items = new (PostRecord, int)[size];
                 Posts = new PostRecord[size];
                 Times = new long[size];
                 Authors = new int[size];
@@ -758,17 +776,19 @@ internal sealed class CoordinationDetector
 
         public List<int> RentList() => _freeLists.TryPop(out var l) ? l : [];
 
-        /// <summary>Returns the key lists, clears the index and the post references (so no post is kept alive).</summary>
+        /// <summary>Returns the key lists and clears the post references (so no post is kept alive).</summary>
         public void Release(int posts)
         {
-            foreach (var l in ByKey.Values)
+            foreach (var id in Touched)
             {
+                var l = ByKey[id]!;
+                ByKey[id] = null;
                 l.Clear();
                 if (l.Capacity <= 1024) _freeLists.Push(l);
             }
-            ByKey.Clear();
+            Touched.Clear();
             KeyLists.Clear();
-            Index.Clear();
+            Array.Clear(Items, 0, posts);
             Array.Clear(Posts, 0, posts);
         }
     }
@@ -780,7 +800,7 @@ internal sealed class CoordinationDetector
         var w = _evaluation;
         var total = 0;
         foreach (var a in group) if (_byAuthor.TryGetValue(a, out var q)) total += q.Count;
-        w.Ensure(total, group.Count, _o.ShuffleRounds);
+        w.Ensure(total, group.Count, _o.ShuffleRounds, _keyIds.Bound);
         try
         {
             return EvaluateWith(group, total, w);
@@ -790,45 +810,53 @@ internal sealed class CoordinationDetector
 
     private GroupResult? EvaluateWith(List<string> group, int total, EvaluationWork w)
     {
-        var index = w.Index;
-        for (var i = 0; i < group.Count; i++) index[group[i]] = i;
-        // The group's recent posts in stream order (as a filter of the recent queue would give them).
+        // The group's recent posts in stream order (as a filter of the recent queue would give them), each with its
+        // account's position in the group (the queue it came from), so no account id is looked up again.
         var seqs = w.Seqs;
-        var posts = w.Posts;
+        var items = w.Items;
         var at = 0;
-        foreach (var a in group)
+        for (var a = 0; a < group.Count; a++)
         {
-            if (!_byAuthor.TryGetValue(a, out var q)) continue;
+            if (!_byAuthor.TryGetValue(group[a], out var q)) continue;
             foreach (var (seq, r) in q)
             {
                 seqs[at] = seq;
-                posts[at++] = r;
+                items[at++] = (r, a);
             }
         }
         // Sequence numbers are unique, so a primitive key sort gives the one stream order.
-        seqs.AsSpan(0, total).Sort(posts.AsSpan(0, total));
+        seqs.AsSpan(0, total).Sort(items.AsSpan(0, total));
 
         if (total < 2) return null;
+        var posts = w.Posts;
         var authors = w.Authors;
         var times = w.Times;
         for (var i = 0; i < total; i++)
         {
-            authors[i] = index[posts[i].Author];
-            times[i] = posts[i].TimeMs;
+            var (r, a) = items[i];
+            posts[i] = r;
+            authors[i] = a;
+            times[i] = r.TimeMs;
         }
-        // Key order does not matter: the counts below are sums over keys.
+        // Posts by content key (ids, not strings), keys in order of first appearance; that order does not matter:
+        // the counts below are sums over keys.
         var byKey = w.ByKey;
+        var touched = w.Touched;
         for (var i = 0; i < total; i++)
         {
-            foreach (var key in posts[i].Keys)
+            foreach (var id in posts[i].KeyIds)
             {
-                ref var l = ref CollectionsMarshal.GetValueRefOrAddDefault(byKey, key, out var exists);
-                if (!exists) l = w.RentList();
-                l!.Add(i);
+                ref var l = ref byKey[id];
+                if (l is null)
+                {
+                    l = w.RentList();
+                    touched.Add(id);
+                }
+                l.Add(i);
             }
         }
         var keyLists = w.KeyLists;
-        foreach (var l in byKey.Values) if (l.Count > 1) keyLists.Add(l);
+        foreach (var id in touched) if (byKey[id]!.Count > 1) keyLists.Add(byKey[id]!);
         var work = _synchrony;
         work.Prepare(keyLists, total, times, group.Count);
 

@@ -1,3 +1,5 @@
+using EarlyWarning.Network.Internal;
+
 namespace EarlyWarning.Network.Coordination;
 
 /// <summary>
@@ -10,18 +12,15 @@ namespace EarlyWarning.Network.Coordination;
 internal sealed class StrongPairs
 {
     private readonly Dictionary<(string, string), (int A, int B)> _pairs = [];
-    private readonly Dictionary<string, int> _vertexOf = new(StringComparer.Ordinal);
-    private string?[] _names = new string?[64];
-    private int[] _refs = new int[64];
-    private readonly Stack<int> _free = new();
+    private readonly RefCountedIds _vertices = new();
 
     public int Count => _pairs.Count;
 
     /// <summary>Vertex numbers in use are below this.</summary>
-    public int VertexBound { get; private set; }
+    public int VertexBound => _vertices.Bound;
 
     /// <summary>The account holding vertex number <paramref name="v"/>, or null when the number is free.</summary>
-    public string? Name(int v) => _names[v];
+    public string? Name(int v) => _vertices.Name(v);
 
     public IEnumerable<(string, string)> Keys => _pairs.Keys;
 
@@ -31,45 +30,15 @@ internal sealed class StrongPairs
     public bool Add((string, string) key)
     {
         if (_pairs.ContainsKey(key)) return false;
-        _pairs.Add(key, (Acquire(key.Item1), Acquire(key.Item2)));
+        _pairs.Add(key, (_vertices.Acquire(key.Item1), _vertices.Acquire(key.Item2)));
         return true;
     }
 
     public bool Remove((string, string) key)
     {
         if (!_pairs.Remove(key, out var v)) return false;
-        Release(v.A);
-        Release(v.B);
+        _vertices.Release(v.A);
+        _vertices.Release(v.B);
         return true;
-    }
-
-    private int Acquire(string account)
-    {
-        if (_vertexOf.TryGetValue(account, out var v))
-        {
-            _refs[v]++;
-            return v;
-        }
-        if (!_free.TryPop(out v))
-        {
-            v = VertexBound++;
-            if (v == _names.Length)
-            {
-                Array.Resize(ref _names, v * 2);
-                Array.Resize(ref _refs, v * 2);
-            }
-        }
-        _vertexOf.Add(account, v);
-        _names[v] = account;
-        _refs[v] = 1;
-        return v;
-    }
-
-    private void Release(int v)
-    {
-        if (--_refs[v] > 0) return;
-        _vertexOf.Remove(_names[v]!);
-        _names[v] = null;
-        _free.Push(v);
     }
 }
