@@ -125,7 +125,17 @@ internal sealed class CoordinationDetector
     private readonly Queue<PostRecord> _recent = new();
     // Content keys of the recent posts as small ids, so a group's evaluation lists posts by key in arrays.
     private readonly RefCountedIds _keyIds = new();
-    private readonly Dictionary<string, Queue<(long, PostRecord)>> _byAuthor = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AuthorPosts> _byAuthor = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// An account's recent posts in stream order (with their sequence numbers) and the version of its last change
+    /// (a post added or gone): one entry per account for both, so adding or expiring a post hashes the id once.
+    /// </summary>
+    private sealed class AuthorPosts
+    {
+        public Queue<(long Seq, PostRecord Post)> Posts { get; } = new();
+        public long Version { get; set; }
+    }
     private long _postSeq;
     // The recent posts by id (a repeated id keeps its later records in _repeatedIds), so a burst finds its posts
     // without walking every post of every account in it.
@@ -165,7 +175,6 @@ internal sealed class CoordinationDetector
     // version (a fresh value of one global counter whenever the author's queue changes, so a version is never
     // reused), the candidate groups are rebuilt only when the strong-pair set changed, and a group whose members'
     // versions all equal those of its last evaluation reuses that result. The output is the same as recomputing.
-    private readonly Dictionary<string, long> _authorVersion = new(StringComparer.Ordinal);
     private long _version;
     private long _strongVersion;
     private long _groupsVersion = -1;
@@ -220,9 +229,10 @@ internal sealed class CoordinationDetector
         for (var i = 0; i < ids.Length; i++) ids[i] = _keyIds.Acquire(r.Keys[i]);
         r.KeyIds = ids;
         _recent.Enqueue(r);
-        if (!_byAuthor.TryGetValue(r.Author, out var q)) _byAuthor.Add(r.Author, q = new Queue<(long, PostRecord)>());
-        q.Enqueue((_postSeq++, r));
-        _authorVersion[r.Author] = ++_version;
+        ref var author = ref CollectionsMarshal.GetValueRefOrAddDefault(_byAuthor, r.Author, out _);
+        author ??= new AuthorPosts();
+        author.Posts.Enqueue((_postSeq++, r));
+        author.Version = ++_version;
         if (!_byPostId.TryAdd(r.PostId, r))
         {
             if (!_repeatedIds.TryGetValue(r.PostId, out var more)) _repeatedIds.Add(r.PostId, more = []);
@@ -234,7 +244,7 @@ internal sealed class CoordinationDetector
     {
         var r = _recent.Dequeue();
         foreach (var id in r.KeyIds) _keyIds.Release(id);
-        if (_repeatedIds.TryGetValue(r.PostId, out var more))
+        if (_repeatedIds.Count > 0 && _repeatedIds.TryGetValue(r.PostId, out var more))
         {
             // Records of one id leave in the order they came, so the one leaving is the indexed one.
             _byPostId[r.PostId] = more[0];
@@ -243,15 +253,11 @@ internal sealed class CoordinationDetector
         }
         else _byPostId.Remove(r.PostId);
         // Each author's queue is the global queue restricted to that author, so its head is this record.
-        if (_byAuthor.TryGetValue(r.Author, out var q) && q.Count > 0 && ReferenceEquals(q.Peek().Item2, r))
+        if (_byAuthor.TryGetValue(r.Author, out var author) && author.Posts.Count > 0 && ReferenceEquals(author.Posts.Peek().Post, r))
         {
-            q.Dequeue();
-            if (q.Count == 0)
-            {
-                _byAuthor.Remove(r.Author);
-                _authorVersion.Remove(r.Author);
-            }
-            else _authorVersion[r.Author] = ++_version;
+            author.Posts.Dequeue();
+            if (author.Posts.Count == 0) _byAuthor.Remove(r.Author);
+            else author.Version = ++_version;
         }
     }
 
@@ -380,7 +386,7 @@ internal sealed class CoordinationDetector
     {
         var key = string.Join('\n', group);
         var versions = new long[group.Count];
-        for (var i = 0; i < group.Count; i++) versions[i] = _authorVersion.GetValueOrDefault(group[i]);
+        for (var i = 0; i < group.Count; i++) versions[i] = _byAuthor.TryGetValue(group[i], out var author) ? author.Version : 0;
         if (!_o.ReuseGroupEvaluations || !_evaluated.TryGetValue(key, out var last) || !last.Versions.AsSpan().SequenceEqual(versions))
         {
             GroupsEvaluated++;
@@ -799,7 +805,7 @@ internal sealed class CoordinationDetector
     {
         var w = _evaluation;
         var total = 0;
-        foreach (var a in group) if (_byAuthor.TryGetValue(a, out var q)) total += q.Count;
+        foreach (var a in group) if (_byAuthor.TryGetValue(a, out var author)) total += author.Posts.Count;
         w.Ensure(total, group.Count, _o.ShuffleRounds, _keyIds.Bound);
         try
         {
@@ -817,8 +823,8 @@ internal sealed class CoordinationDetector
         var at = 0;
         for (var a = 0; a < group.Count; a++)
         {
-            if (!_byAuthor.TryGetValue(group[a], out var q)) continue;
-            foreach (var (seq, r) in q)
+            if (!_byAuthor.TryGetValue(group[a], out var author)) continue;
+            foreach (var (seq, r) in author.Posts)
             {
                 seqs[at] = seq;
                 items[at++] = (r, a);
