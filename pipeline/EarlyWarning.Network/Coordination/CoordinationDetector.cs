@@ -556,7 +556,7 @@ internal sealed class CoordinationDetector
 
     /// <summary>
     /// Over the bound: removes the <paramref name="excess"/> pairs first in (last active time, first account, second
-    /// account) order, keeping the most recently active. The times are sorted alone to find the last removed time T;
+    /// account) order, keeping the most recently active. The last removed time T is selected from the times alone;
     /// every pair before T goes, and of the pairs at exactly T the first in ordinal account order. The same pairs as
     /// sorting them all by the three keys, without ordering up to a million string pairs (or the key arrays LINQ's
     /// OrderBy/ThenBy built on the large-object heap each time, which started full collections). Pooled arrays.
@@ -572,9 +572,11 @@ internal sealed class CoordinationDetector
             var i = 0;
             for (var slot = 0; slot < _usedPairSlots; slot++)
                 if (_pairSlots[slot].Seq >= 0) times[i++] = _pairSlots[slot].LastMs;
-            times.Sort();
-            var last = times[excess - 1];
-            var before = times[..excess].IndexOf(last); // pairs strictly before the last removed time (sorted: the first index at it)
+            // The last removed time, and how many pairs are strictly before it: a selection and a count, not a sort of
+            // every pair's time (up to a million, at each detection over the bound).
+            var last = Selection.Nth(times, excess - 1);
+            var before = 0;
+            foreach (var t in times) if (t < last) before++;
             var removed = 0;
             var tied = 0;
             for (var slot = 0; slot < _usedPairSlots; slot++)
