@@ -28,6 +28,10 @@ internal sealed class CoShareIndex
     private sealed class Entry(string account, string postId, long time, int accountHash = 0)
     {
         public string Account { get; } = account;
+        /// <summary>
+        /// <see cref="Account"/>'s hash, for the entries under a content key (<see cref="Add"/>), which form co-shares;
+        /// 0 in the text-cluster and family entries, which never do.
+        /// </summary>
         public int AccountHash { get; } = accountHash;
         public string PostId { get; } = postId;
         public long Time { get; } = time;
