@@ -43,6 +43,29 @@ public class AlertAndPrivacyTests
         Assert.Equal("u:88121", new Pseudonymizer([], enabled: false).Pseudonymize("u:88121"));
     }
 
+    /// <summary>
+    /// A pseudonym is p_ and the first 8 bytes of HMAC-SHA256(key, UTF-8 id) in lower-case hex, whichever thread asks
+    /// and however many ids each thread's kept HMAC has hashed before (checked against the one-shot HMAC).
+    /// </summary>
+    [Fact]
+    public void Pseudonyms_are_the_keyed_hmac_of_the_id_on_every_thread()
+    {
+        var key = Enumerable.Range(0, 32).Select(i => (byte)(i * 37)).ToArray();
+        var p = new Pseudonymizer(key);
+        var ids = Enumerable.Range(0, 400).Select(i => i % 5 == 0 ? "ユーザー" + i : i % 7 == 0 ? "" : "acct_" + (i * 7919)).ToArray();
+        string Expected(string id) =>
+            "p_" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(id)).AsSpan(0, 8));
+        var failures = 0;
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            for (var round = 0; round < 5; round++)
+                foreach (var id in ids)
+                    if (p.Pseudonymize(id) != Expected(id)) Interlocked.Increment(ref failures);
+        });
+        Assert.Equal(0, failures);
+        Assert.Equal(Expected("u:88121"), p.Pseudonymize("u:88121"));
+    }
+
     [Fact]
     public void Key_file_is_created_once_with_owner_only_mode()
     {
