@@ -1242,14 +1242,10 @@ internal sealed class CoordinationDetector
     /// <summary>Recent post records (for rebuilding the co-share index after a restore).</summary>
     internal IEnumerable<PostRecord> Recent => _recent;
 
-    /// <summary>Pair slots in ordinal order of their (first, second) accounts.</summary>
+    /// <summary>Pair slots in the order of <see cref="OrdinalPairComparer"/> on their (first, second) accounts.</summary>
     private readonly struct SlotOrder(PairSlot[] slots) : IComparer<int>
     {
-        public int Compare(int x, int y)
-        {
-            var c = string.CompareOrdinal(slots[x].A, slots[y].A);
-            return c != 0 ? c : string.CompareOrdinal(slots[x].B, slots[y].B);
-        }
+        public int Compare(int x, int y) => OrdinalPairComparer.Instance.Compare((slots[x].A, slots[x].B), (slots[y].A, slots[y].B));
     }
 
     private sealed class OrdinalPairComparer : IComparer<(string, string)>
