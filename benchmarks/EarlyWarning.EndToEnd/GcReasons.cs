@@ -17,6 +17,7 @@ internal sealed class GcReasons : EventListener
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private readonly Dictionary<(int Generation, string Reason), int> _counts = [];
     private readonly Dictionary<string, long> _largeBytes = [];
+    private readonly Dictionary<string, long> _smallBytes = [];
     private readonly Dictionary<int, (int Count, double TotalMs, double MaxMs)> _pauses = [];
     private DateTime _suspendedAt;
     private int _pauseGeneration = -1;
@@ -41,13 +42,17 @@ internal sealed class GcReasons : EventListener
         if (!_listening || e.EventName is null || e.Payload is null) return;
         if (e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal))
         {
-            // AllocationKind 1 = large object heap; AllocationAmount64 = bytes since the last tick of this kind.
-            if (PayloadInt(e, "AllocationKind") != 1) return;
+            // AllocationKind 0 = small objects, 1 = large object heap; AllocationAmount64 = bytes since the last tick
+            // of this kind, all charged to the type whose allocation crossed the mark (a sample: the types that
+            // allocate most cross it most often).
+            var kind = PayloadInt(e, "AllocationKind");
+            if (kind is not (0 or 1)) return;
             var i = e.PayloadNames?.IndexOf("AllocationAmount64") ?? -1;
             var bytes = i < 0 || e.Payload[i] is not { } a ? 0L : Convert.ToInt64(a, System.Globalization.CultureInfo.InvariantCulture);
             var t = e.PayloadNames?.IndexOf("TypeName") ?? -1;
             var type = t < 0 ? "?" : e.Payload[t] as string ?? "?";
-            lock (_counts) _largeBytes[type] = _largeBytes.GetValueOrDefault(type) + bytes;
+            var into = kind == 1 ? _largeBytes : _smallBytes;
+            lock (_counts) into[type] = into.GetValueOrDefault(type) + bytes;
             return;
         }
         if (e.EventName.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
@@ -103,10 +108,19 @@ internal sealed class GcReasons : EventListener
             if (_pauses.Count > 0)
                 reasons += "; pauses: " + string.Join(", ", _pauses.OrderBy(kv => kv.Key).Select(kv => Program.Inv(
                     $"{(kv.Key < 0 ? "no collection" : "gen " + kv.Key)} {kv.Value.Count} × mean {kv.Value.TotalMs / kv.Value.Count:F0} ms, max {kv.Value.MaxMs:F0} ms, {kv.Value.TotalMs / 1000:F1} s in all")));
-            if (_largeBytes.Count == 0) return reasons;
-            var total = _largeBytes.Values.Sum();
-            return reasons + Program.Inv($"; large-object heap allocations {total / 1e6:N0} MB: ") + string.Join(", ", _largeBytes
-                .OrderByDescending(kv => kv.Value).Take(6).Select(kv => Program.Inv($"{kv.Key} {kv.Value / 1e6:N0} MB")));
+            if (_largeBytes.Count > 0)
+            {
+                var total = _largeBytes.Values.Sum();
+                reasons += Program.Inv($"; large-object heap allocations {total / 1e6:N0} MB: ") + string.Join(", ", _largeBytes
+                    .OrderByDescending(kv => kv.Value).Take(6).Select(kv => Program.Inv($"{kv.Key} {kv.Value / 1e6:N0} MB")));
+            }
+            if (_smallBytes.Count > 0)
+            {
+                var total = (double)_smallBytes.Values.Sum();
+                reasons += "; small-object allocations sampled by type: " + string.Join(", ", _smallBytes
+                    .OrderByDescending(kv => kv.Value).Take(16).Select(kv => Program.Inv($"{kv.Key} {kv.Value / total:P1}")));
+            }
+            return reasons;
         }
     }
 }

@@ -9,12 +9,15 @@ namespace EarlyWarning.EndToEnd;
 internal sealed record RunResult(string Mode, int ExitCode, long Read, long Stored, long Flagged, long AlertUpdates, double CliSeconds,
     double WallSeconds, double P50Ms, double P99Ms, MemoryReport Memory, string LastLine, double CpuSeconds = 0, double AlertP50Ms = 0, double AlertP99Ms = 0, GcReport? Gc = null)
 {
+    /// <summary>The CLI's <c>stage time:</c> line (each stage's busy, idle and back-pressured share); null when absent.</summary>
+    public string? StageTime { get; init; }
+
     public double PostsPerSecond => CliSeconds > 0 ? Read / CliSeconds : 0;
     /// <summary>Posts per second of process CPU time (all threads): comparable across machine load, unlike wall-clock rates.</summary>
     public double PostsPerCpuSecond => CpuSeconds > 0 ? Read / CpuSeconds : 0;
 
     public string Describe() => Program.Inv(
-        $"--store-posts {Mode}: exit {ExitCode}, read {Read:N0}, stored {Stored:N0}, flagged {Flagged:N0}, alert updates {AlertUpdates}, {CliSeconds:F1} s (CLI) / {WallSeconds:F1} s (wall incl. model load) → {PostsPerSecond:N0} posts/s; CPU {CpuSeconds:F1} s → {PostsPerCpuSecond:N0} posts per CPU-second; read→stored p50 {P50Ms:F0} ms, p99 {P99Ms:F0} ms; read→alert stored p50 {AlertP50Ms:F0} ms, p99 {AlertP99Ms:F0} ms; {Memory.Describe()}{(Gc is null ? "" : "; " + Gc.Describe(Read, WallSeconds))}");
+        $"--store-posts {Mode}: exit {ExitCode}, read {Read:N0}, stored {Stored:N0}, flagged {Flagged:N0}, alert updates {AlertUpdates}, {CliSeconds:F1} s (CLI) / {WallSeconds:F1} s (wall incl. model load) → {PostsPerSecond:N0} posts/s; CPU {CpuSeconds:F1} s → {PostsPerCpuSecond:N0} posts per CPU-second; read→stored p50 {P50Ms:F0} ms, p99 {P99Ms:F0} ms; read→alert stored p50 {AlertP50Ms:F0} ms, p99 {AlertP99Ms:F0} ms; {Memory.Describe()}{(Gc is null ? "" : "; " + Gc.Describe(Read, WallSeconds))}{(StageTime is null ? "" : "; " + StageTime)}");
 }
 
 /// <summary>Runs <c>earlywarning run --source replay:FILE --until-end --no-dashboard</c> in process and samples memory.</summary>
@@ -62,7 +65,11 @@ internal static partial class PipelineRun
         }
         double D(int g) => double.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
         long L(int g) => long.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
-        return new RunResult(mode, exit, L(1), L(2), L(4), L(5), D(6), wall, D(7), D(8), memory.WithRate(L(1) / Math.Max(D(6), 1e-9)), last, cpu, D(9), D(10), gc);
+        var stageTime = text.Split('\n').FirstOrDefault(l => l.StartsWith("stage time: ", StringComparison.Ordinal))?.TrimEnd();
+        return new RunResult(mode, exit, L(1), L(2), L(4), L(5), D(6), wall, D(7), D(8), memory.WithRate(L(1) / Math.Max(D(6), 1e-9)), last, cpu, D(9), D(10), gc)
+        {
+            StageTime = stageTime,
+        };
     }
 }
 

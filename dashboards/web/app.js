@@ -68,6 +68,11 @@
       $('m-dead').textContent = fmtNum(st.dead_letters);
       const q = p.queue_depths || {};
       $('m-queues').textContent = Object.keys(q).length ? Object.entries(q).map(([k, v]) => k + ' ' + v).join(', ') : '–';
+      // The stage busiest while the others wait is the one that bounds throughput.
+      const b = Object.entries(p.stage_busy || {});
+      const top = b.reduce((m, e) => (m === null || e[1] > m[1] ? e : m), null);
+      $('m-busy').textContent = b.length ? b.map(([k, v]) => k + ' ' + Math.round(v * 100) + '%').join(', ') : '–';
+      $('m-busy').title = top ? 'busiest stage: ' + top[0] + ' (share of recent time working rather than waiting)' : '';
       $('m-watermark').textContent = fmtTime(p.watermark);
       $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     } catch (e) {

@@ -237,6 +237,8 @@ public static class Cli
                 var s = runner.Status;
                 var (p50, p99, _) = s.StoreLatency;
                 var (a50, a99, _) = s.AlertLatency;
+                // Which stage bounds throughput: the one busy nearly all the time, with those before it back-pressured.
+                log.WriteLine("stage time: " + string.Join("; ", s.StageClocks.Select(c => c.Describe())));
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{s.State}: read {s.Read}, stored {s.Stored} posts, {s.DeadLettered} dead letters, {s.Flagged} flagged, {s.AlertsRaised} alert updates in {s.Elapsed.TotalSeconds:F1} s (store latency p50 {p50:F0} ms, p99 {p99:F0} ms; alert latency p50 {a50:F0} ms, p99 {a99:F0} ms)"));
                 if (!untilEnd && dashboard is not null && !stop.IsCancellationRequested)

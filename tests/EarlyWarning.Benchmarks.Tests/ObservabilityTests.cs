@@ -24,7 +24,8 @@ namespace EarlyWarning.Benchmarks.Tests;
 public sealed class ObservabilityTests
 {
     private static PipelineCounters Counters(long read) =>
-        new(read, read - 2, 2, read - 2, 7, read - 2, 3, 4, [5, 1, 0, 2], DateTimeOffset.FromUnixTimeSeconds(1_794_000_000), 12.5, 80);
+        new(read, read - 2, 2, read - 2, 7, read - 2, 3, 4, [5, 1, 0, 2], DateTimeOffset.FromUnixTimeSeconds(1_794_000_000), 12.5, 80,
+            [(0.5, 9, 0), (2, 0.25, 7), (3, 0, 6), (9, 0, 0.5), (1.5, 8, 0)]);
 
     private static double Value(string text, string series)
     {
@@ -57,6 +58,11 @@ public sealed class ObservabilityTests
         Assert.Equal(3, Value(text, "earlywarning_pipeline_latency_milliseconds_bucket{le=\"+Inf\"}"));
         Assert.Equal(3, Value(text, "earlywarning_pipeline_latency_milliseconds_count"));
         Assert.Equal(7007.5, Value(text, "earlywarning_pipeline_latency_milliseconds_sum"));
+        Assert.Contains("# TYPE earlywarning_pipeline_stage_time_seconds counter", text, StringComparison.Ordinal);
+        Assert.Equal(9, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"busy\",stage=\"analyse\"}"));
+        Assert.Equal(0.5, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"backpressured\",stage=\"analyse\"}"));
+        Assert.Equal(0.25, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"idle\",stage=\"decode\"}"));
+        Assert.Equal(8, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"idle\",stage=\"store\"}"));
 
         // Observable counters report the current cumulative value on every scrape, not a running sum of scrapes.
         read = 250;
@@ -157,6 +163,25 @@ public sealed class ObservabilityTests
             foreach (var q in PipelineMetrics.QueueNames)
                 Assert.Equal(0, Value(text, $"earlywarning_pipeline_queue_depth{{queue=\"{q}\"}}"));
             Assert.True(Value(text, "earlywarning_pipeline_store_latency_p99_milliseconds") > 0);
+
+            // Every stage's clock ran and stopped with the run: what it reports is what the status holds, and no stage
+            // accounts for more time than the run took.
+            foreach (var clock in runner.Status.StageClocks)
+            {
+                var seconds = 0.0;
+                foreach (var (activity, label) in new[] { (StageActivity.Busy, "busy"), (StageActivity.Idle, "idle"), (StageActivity.Backpressured, "backpressured") })
+                {
+                    var v = Value(text, $"earlywarning_pipeline_stage_time_seconds_total{{activity=\"{label}\",stage=\"{clock.Stage}\"}}");
+                    Assert.Equal(clock[activity].TotalSeconds, v, 6);
+                    seconds += v;
+                }
+                Assert.True(clock[StageActivity.Busy] > TimeSpan.Zero, clock.Describe());
+                Assert.True(seconds <= runner.Status.Elapsed.TotalSeconds, $"{clock.Describe()} in a run of {runner.Status.Elapsed}");
+            }
+            // The dashboard's header shows the same clocks as busy shares per stage.
+            var live = new LiveView(runner).GetStatus();
+            Assert.Equal(PipelineStatus.StageNames.Order(StringComparer.Ordinal), live.StageBusy.Keys.Order(StringComparer.Ordinal));
+            foreach (var (stage, share) in live.StageBusy) Assert.InRange(share, 0, 1);
 
             // The read→stored histogram is fed by the store stage: one observation per stored post, in buckets.
             Assert.Contains("# TYPE earlywarning_pipeline_latency_milliseconds histogram", text, StringComparison.Ordinal);

@@ -42,6 +42,11 @@ public sealed record PipelineStatus
     public long AlertsRaised { get; init; }
     /// <summary>Items waiting in each bounded channel, by stage name.</summary>
     public IReadOnlyDictionary<string, int> QueueDepths { get; init; } = new Dictionary<string, int>();
+    /// <summary>
+    /// Share of recent wall-clock time (0–1) each stage spent working rather than waiting for input or for the next stage,
+    /// by stage name: the stage near 1 while the others wait is the one that bounds throughput.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> StageBusy { get; init; } = new Dictionary<string, double>();
     /// <summary>Event-time watermark: the largest event time seen minus the allowed lateness.</summary>
     public DateTimeOffset? Watermark { get; init; }
     public string? Model { get; init; }

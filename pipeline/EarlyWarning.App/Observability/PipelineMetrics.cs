@@ -5,9 +5,14 @@ using EarlyWarning.Core.Posts;
 
 namespace EarlyWarning.App.Observability;
 
-/// <summary>Cumulative counters of a pipeline at one instant (what <see cref="PipelineStatus"/> exposes).</summary>
+/// <summary>
+/// Cumulative counters of a pipeline at one instant (what <see cref="PipelineStatus"/> exposes). StageSeconds holds, per
+/// stage in <see cref="PipelineStatus.StageNames"/> order, the seconds spent busy, idle and back-pressured
+/// (<see cref="StageClock"/>); null when not known.
+/// </summary>
 public readonly record struct PipelineCounters(long Read, long Decoded, long DeadLettered, long Classified, long Flagged, long Stored,
-    long AlertUpdates, long BatchesStored, int[] QueueDepths, DateTimeOffset? EventTime, double LatencyP50Ms, double LatencyP99Ms)
+    long AlertUpdates, long BatchesStored, int[] QueueDepths, DateTimeOffset? EventTime, double LatencyP50Ms, double LatencyP99Ms,
+    (double Busy, double Idle, double Backpressured)[]? StageSeconds = null)
 {
     /// <summary>Reads every counter of a running pipeline's status.</summary>
     public static PipelineCounters From(PipelineStatus s)
@@ -15,7 +20,8 @@ public readonly record struct PipelineCounters(long Read, long Decoded, long Dea
         ArgumentNullException.ThrowIfNull(s);
         var (p50, p99, _) = s.StoreLatency;
         return new(s.Read, s.Decoded, s.DeadLettered, s.Classified, s.Flagged, s.Stored, s.AlertsRaised, s.BatchesStored,
-            [.. s.QueueDepths.Select(q => q())], s.EventTime, p50, p99);
+            [.. s.QueueDepths.Select(q => q())], s.EventTime, p50, p99,
+            [.. s.StageClocks.Select(c => (c[StageActivity.Busy].TotalSeconds, c[StageActivity.Idle].TotalSeconds, c[StageActivity.Backpressured].TotalSeconds))]);
     }
 }
 
@@ -51,6 +57,8 @@ public sealed class PipelineMetrics : IDisposable
             "Posts that passed each stage (read, decoded, dead_lettered, classified, flagged, stored)");
         _meter.CreateObservableCounter("earlywarning.pipeline.alert_updates", () => Single(c => c.AlertUpdates), "{alert}", "Alerts raised or updated");
         _meter.CreateObservableCounter("earlywarning.pipeline.store_batches", () => Single(c => c.BatchesStored), "{batch}", "Store transactions committed");
+        _meter.CreateObservableCounter("earlywarning.pipeline.stage_time", ObserveStageTime, "s",
+            "Wall-clock time each stage spent busy, idle (waiting for input) and backpressured (waiting for the next stage to take its output)");
         _meter.CreateObservableGauge("earlywarning.pipeline.queue_depth", ObserveQueues, "{item}", "Items waiting in each bounded channel between stages");
         _meter.CreateObservableGauge("earlywarning.pipeline.event_time", ObserveEventTime, "s", "Latest event time analysed (Unix seconds)");
         _meter.CreateObservableGauge("earlywarning.pipeline.store_latency_p99", () => SingleD(c => c.LatencyP99Ms), "ms", "p99 wall-clock latency from reading a post to storing its decision");
@@ -118,6 +126,18 @@ public sealed class PipelineMetrics : IDisposable
         if (_counters() is not { } c) yield break;
         for (var i = 0; i < c.QueueDepths.Length; i++)
             yield return new(c.QueueDepths[i], new KeyValuePair<string, object?>("queue", i < QueueNames.Length ? QueueNames[i] : "q" + i));
+    }
+
+    private IEnumerable<Measurement<double>> ObserveStageTime()
+    {
+        if (_counters() is not { StageSeconds: { } stages }) yield break;
+        for (var i = 0; i < stages.Length; i++)
+        {
+            var stage = new KeyValuePair<string, object?>("stage", i < PipelineStatus.StageNames.Length ? PipelineStatus.StageNames[i] : "s" + i);
+            yield return new(stages[i].Busy, stage, new KeyValuePair<string, object?>("activity", "busy"));
+            yield return new(stages[i].Idle, stage, new KeyValuePair<string, object?>("activity", "idle"));
+            yield return new(stages[i].Backpressured, stage, new KeyValuePair<string, object?>("activity", "backpressured"));
+        }
     }
 
     private IEnumerable<Measurement<long>> ObserveEventTime()

@@ -18,6 +18,8 @@ public sealed class LiveView : IDashboardLive
     private NetworkSnapshot? _snapshot;
     private readonly Stopwatch _snapshotAge = new();
     private (long Read, TimeSpan At) _lastRate;
+    private (double Busy, double Total)[] _lastStage = [];
+    private Dictionary<string, double> _stageBusy = [];
 
     public LiveView(PipelineRunner runner, string? model = null)
     {
@@ -34,13 +36,29 @@ public sealed class LiveView : IDashboardLive
         var depths = new Dictionary<string, int>();
         for (var i = 0; i < s.QueueDepths.Length && i < names.Length; i++) depths[names[i]] = s.QueueDepths[i]();
         double rate;
+        Dictionary<string, double> busy;
         lock (_gate)
         {
             var now = s.Elapsed;
             var read = s.Read;
             var dt = (now - _lastRate.At).TotalSeconds;
             rate = dt > 0 ? (read - _lastRate.Read) / dt : 0;
-            if (dt >= 2) _lastRate = (read, now);
+            // Stage busy shares over the same interval as the rate (since start until the first interval closes).
+            var stages = s.StageClocks.Select(c => (Busy: c[StageActivity.Busy].TotalSeconds,
+                Total: c[StageActivity.Busy].TotalSeconds + c[StageActivity.Idle].TotalSeconds + c[StageActivity.Backpressured].TotalSeconds)).ToArray();
+            if (_lastStage.Length != stages.Length) _lastStage = new (double, double)[stages.Length];
+            busy = new Dictionary<string, double>(_stageBusy);
+            for (var i = 0; i < stages.Length; i++)
+            {
+                var total = stages[i].Total - _lastStage[i].Total;
+                if (total > 0) busy[s.StageClocks[i].Stage] = Math.Round((stages[i].Busy - _lastStage[i].Busy) / total, 3);
+            }
+            if (dt >= 2)
+            {
+                _lastRate = (read, now);
+                _lastStage = stages;
+                _stageBusy = busy;
+            }
         }
         return new Http.PipelineStatus
         {
@@ -53,6 +71,7 @@ public sealed class LiveView : IDashboardLive
             DeadLetters = s.DeadLettered,
             AlertsRaised = s.AlertsRaised,
             QueueDepths = depths,
+            StageBusy = busy,
             Watermark = _runner.WithAnalysis((_, sig) => sig.Watermark),
             Model = _model,
         };

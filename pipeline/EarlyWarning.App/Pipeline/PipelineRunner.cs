@@ -140,17 +140,25 @@ public sealed class PipelineRunner
         {
             Stage(async () =>
             {
+                var clock = Status.ReadClock;
+                clock.Start();
+                var messages = _source.ReadAsync(resume, readStop.Token).GetAsyncEnumerator();
                 try
                 {
-                    await foreach (var m in _source.ReadAsync(resume, readStop.Token).ConfigureAwait(false))
+                    while (await clock.MoveNextAsync(messages).ConfigureAwait(false))
                     {
                         Status.AddRead(1);
                         // Latency starts here, when the source hands the message over, not when decode reaches it.
-                        await raw.Writer.WriteAsync(new ReadMessage(m, Stopwatch.GetTimestamp())).ConfigureAwait(false);
+                        await clock.WriteAsync(raw.Writer, new ReadMessage(messages.Current, Stopwatch.GetTimestamp())).ConfigureAwait(false);
                     }
                     sourceDrained = !stopReading.IsCancellationRequested;
                 }
-                finally { raw.Writer.TryComplete(); }
+                finally
+                {
+                    raw.Writer.TryComplete();
+                    clock.Stop();
+                    await messages.DisposeAsync().ConfigureAwait(false);
+                }
             }),
             Stage(() => DecodeAsync(raw.Reader, decoded.Writer)),
             Stage(() => ClassifyAsync(decoded.Reader, classified.Writer)),
@@ -175,9 +183,11 @@ public sealed class PipelineRunner
 
     private async Task DecodeAsync(ChannelReader<ReadMessage> input, ChannelWriter<WorkBatch> output)
     {
+        var clock = Status.DecodeClock;
+        clock.Start();
         try
         {
-            while (await input.WaitToReadAsync().ConfigureAwait(false))
+            while (await clock.WaitToReadAsync(input).ConfigureAwait(false))
             {
                 var batch = new WorkBatch();
                 // Take what is there without waiting: small batches when the stream is slow, full ones when it is fast.
@@ -200,10 +210,14 @@ public sealed class PipelineRunner
                 }
                 Status.AddDecoded(batch.Posts.Count);
                 Status.AddDeadLettered(batch.DeadLetters.Count);
-                await output.WriteAsync(batch).ConfigureAwait(false);
+                await clock.WriteAsync(output, batch).ConfigureAwait(false);
             }
         }
-        finally { output.TryComplete(); } // TryComplete: a failing stage may have closed it already
+        finally
+        {
+            output.TryComplete(); // TryComplete: a failing stage may have closed it already
+            clock.Stop();
+        }
     }
 
     private void Pseudonymise(Post post)
@@ -229,6 +243,8 @@ public sealed class PipelineRunner
 
     private async Task ClassifyAsync(ChannelReader<WorkBatch> input, ChannelWriter<WorkBatch> output)
     {
+        var clock = Status.ClassifyClock;
+        clock.Start();
         try
         {
             var extras = new PostTextExtras();
@@ -236,8 +252,9 @@ public sealed class PipelineRunner
             // (unless a custom lexicon normalises differently from the extras' default steps).
             var reuse = _classifier.TextNormalization == PostTextExtras.Steps;
             var normalized = new string[_o.BatchSize];
-            await foreach (var batch in input.ReadAllAsync().ConfigureAwait(false))
+            while (await clock.WaitToReadAsync(input).ConfigureAwait(false))
             {
+                if (!input.TryRead(out var batch)) continue;
                 if (batch.Posts.Count > 0)
                 {
                     if (normalized.Length < batch.Posts.Count) normalized = new string[batch.Posts.Count];
@@ -254,10 +271,14 @@ public sealed class PipelineRunner
                     Array.Clear(normalized, 0, batch.Posts.Count);
                     Status.AddClassified(batch.Posts.Count, flagged);
                 }
-                await output.WriteAsync(batch).ConfigureAwait(false);
+                await clock.WriteAsync(output, batch).ConfigureAwait(false);
             }
         }
-        finally { output.TryComplete(); } // TryComplete: a failing stage may have closed it already
+        finally
+        {
+            output.TryComplete(); // TryComplete: a failing stage may have closed it already
+            clock.Stop();
+        }
     }
 
     private async Task AnalyseAsync(ChannelReader<WorkBatch> input, ChannelWriter<StoreBatch> output, Func<bool> flushAtEnd,
@@ -272,10 +293,13 @@ public sealed class PipelineRunner
         Task<CapturedState>? pending = null;
         // Everything the state reflects, including positions restored and not read again in this run.
         var lastOffsets = new Dictionary<string, long>(restoredOffsets, StringComparer.Ordinal);
+        var clock = Status.AnalyseClock;
+        clock.Start();
         try
         {
-            await foreach (var batch in input.ReadAllAsync().ConfigureAwait(false))
+            while (await clock.WaitToReadAsync(input).ConfigureAwait(false))
             {
+                if (!input.TryRead(out var batch)) continue;
                 var sb = new StoreBatch();
                 foreach (var (source, offset) in batch.Offsets)
                 {
@@ -319,7 +343,7 @@ public sealed class PipelineRunner
                 AddAlerts(sb, alerts, aggregates, evidence);
                 sb.DeadLetters.AddRange(batch.DeadLetters);
                 if (batch.Posts.Count > 0) Status.SetEventTime(batch.Posts[^1].Post.CreatedAt);
-                await output.WriteAsync(sb).ConfigureAwait(false);
+                await clock.WriteAsync(output, sb).ConfigureAwait(false);
             }
 
             // The final state below supersedes one still being encoded: that one is dropped (its chunks pooled again).
@@ -338,9 +362,13 @@ public sealed class PipelineRunner
             _log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"stage state: {Status.StateSaves} checkpoints, last {Status.LastStateBytes / 1024.0:F0} KiB in {Status.LastStateSaveTime.TotalMilliseconds:F0} ms ({Status.LastStateHoldTime.TotalMilliseconds:F0} ms holding the analysis); the analysis held {Status.TotalStateHoldTime.TotalMilliseconds:F0} ms in all, {Status.LongestStateHoldTime.TotalMilliseconds:F0} ms at most"));
             AddAlerts(final, alerts, aggregates, evidence);
-            await output.WriteAsync(final).ConfigureAwait(false);
+            await clock.WriteAsync(output, final).ConfigureAwait(false);
         }
-        finally { output.TryComplete(); } // TryComplete: a failing stage may have closed it already
+        finally
+        {
+            output.TryComplete(); // TryComplete: a failing stage may have closed it already
+            clock.Stop();
+        }
     }
 
     private void DrainAnalysis(List<Signal> signals, List<Alert> alerts, List<SeriesPoint> aggregates)
@@ -474,34 +502,41 @@ public sealed class PipelineRunner
     {
         var decided = new List<PostEnvelope>();
         var alertReads = new List<(long Read, int Alerts)>();
-        while (await input.WaitToReadAsync().ConfigureAwait(false))
+        var clock = Status.StoreClock;
+        clock.Start();
+        try
         {
-            // Coalesce whatever is queued into one transaction, up to a size bound.
-            var merged = new StoreBatch();
-            decided.Clear();
-            alertReads.Clear();
-            while (merged.Posts.Count < _o.StoreBatchPosts && input.TryRead(out var b))
+            while (await clock.WaitToReadAsync(input).ConfigureAwait(false))
             {
-                // Decision latency is measured on the posts read with each batch, not on evidence stored later.
-                decided.AddRange(b.Posts.Take(b.Posts.Count - b.EvidencePosts));
-                if (b.AlertsReadTimestamp != 0) alertReads.Add((b.AlertsReadTimestamp, b.Alerts.Count));
-                Merge(merged, b);
+                // Coalesce whatever is queued into one transaction, up to a size bound.
+                var merged = new StoreBatch();
+                decided.Clear();
+                alertReads.Clear();
+                while (merged.Posts.Count < _o.StoreBatchPosts && input.TryRead(out var b))
+                {
+                    // Decision latency is measured on the posts read with each batch, not on evidence stored later.
+                    decided.AddRange(b.Posts.Take(b.Posts.Count - b.EvidencePosts));
+                    if (b.AlertsReadTimestamp != 0) alertReads.Add((b.AlertsReadTimestamp, b.Alerts.Count));
+                    Merge(merged, b);
+                }
+                if (merged.IsEmpty) continue;
+                try { await _store.WriteAsync(merged).ConfigureAwait(false); }
+                finally { Release(merged.State); } // written (or failed): the state's chunks go back to the pool
+                if (Reidentification is { Enabled: true } reid) await reid.FlushAsync().ConfigureAwait(false);
+                // Only now is the batch durable: the source may commit its offsets (at-least-once).
+                _source.Acknowledge(merged.Checkpoints);
+                // Latency ends at the acknowledgement, not after alert delivery is queued (which may wait on subscribers).
+                var now = Stopwatch.GetTimestamp();
+                // Delivery's queue full (a slow subscriber): the store waits on what comes after it.
+                if (Delivery is not null && merged.Alerts.Count > 0) await clock.BackPressured(Delivery.EnqueueAsync(merged.Alerts)).ConfigureAwait(false);
+                foreach (var p in decided) Status.RecordLatency(p.ReadTimestamp, now);
+                foreach (var (read, count) in alertReads)
+                    for (var i = 0; i < count; i++) Status.RecordAlertLatency(read, now);
+                Metrics?.RecordStored(decided, now);
+                Status.AddStored(merged.Posts.Count);
             }
-            if (merged.IsEmpty) continue;
-            try { await _store.WriteAsync(merged).ConfigureAwait(false); }
-            finally { Release(merged.State); } // written (or failed): the state's chunks go back to the pool
-            if (Reidentification is { Enabled: true } reid) await reid.FlushAsync().ConfigureAwait(false);
-            // Only now is the batch durable: the source may commit its offsets (at-least-once).
-            _source.Acknowledge(merged.Checkpoints);
-            // Latency ends at the acknowledgement, not after alert delivery is queued (which may wait on subscribers).
-            var now = Stopwatch.GetTimestamp();
-            if (Delivery is not null && merged.Alerts.Count > 0) await Delivery.EnqueueAsync(merged.Alerts).ConfigureAwait(false);
-            foreach (var p in decided) Status.RecordLatency(p.ReadTimestamp, now);
-            foreach (var (read, count) in alertReads)
-                for (var i = 0; i < count; i++) Status.RecordAlertLatency(read, now);
-            Metrics?.RecordStored(decided, now);
-            Status.AddStored(merged.Posts.Count);
         }
+        finally { clock.Stop(); }
     }
 
     private static long OldestRead(List<PostEnvelope> posts)
