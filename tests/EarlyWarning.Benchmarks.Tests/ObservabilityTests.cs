@@ -24,8 +24,8 @@ namespace EarlyWarning.Benchmarks.Tests;
 public sealed class ObservabilityTests
 {
     private static PipelineCounters Counters(long read) =>
-        new(read, read - 2, 2, read - 2, 7, read - 2, 3, 4, [5, 1, 0, 2], DateTimeOffset.FromUnixTimeSeconds(1_794_000_000), 12.5, 80,
-            [(0.5, 9, 0), (2, 0.25, 7), (3, 0, 6), (9, 0, 0.5), (1.5, 8, 0)]);
+        new(read, read - 2, 2, read - 2, 7, read - 2, 3, 4, [5, 1, 0, 0, 2], DateTimeOffset.FromUnixTimeSeconds(1_794_000_000), 12.5, 80,
+            [(0.5, 9, 0), (2, 0.25, 7), (3, 0, 6), (9, 0, 0.5), (4, 5, 0.25), (1.5, 8, 0)]);
 
     private static double Value(string text, string series)
     {
@@ -59,9 +59,10 @@ public sealed class ObservabilityTests
         Assert.Equal(3, Value(text, "earlywarning_pipeline_latency_milliseconds_count"));
         Assert.Equal(7007.5, Value(text, "earlywarning_pipeline_latency_milliseconds_sum"));
         Assert.Contains("# TYPE earlywarning_pipeline_stage_time_seconds counter", text, StringComparison.Ordinal);
-        Assert.Equal(9, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"busy\",stage=\"analyse\"}"));
-        Assert.Equal(0.5, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"backpressured\",stage=\"analyse\"}"));
+        Assert.Equal(9, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"busy\",stage=\"network\"}"));
+        Assert.Equal(0.5, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"backpressured\",stage=\"network\"}"));
         Assert.Equal(0.25, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"idle\",stage=\"decode\"}"));
+        Assert.Equal(5, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"idle\",stage=\"signals\"}"));
         Assert.Equal(8, Value(text, "earlywarning_pipeline_stage_time_seconds_total{activity=\"idle\",stage=\"store\"}"));
 
         // Observable counters report the current cumulative value on every scrape, not a running sum of scrapes.

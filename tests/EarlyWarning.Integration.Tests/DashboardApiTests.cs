@@ -335,7 +335,7 @@ public abstract class DashboardApiTestsBase : IAsyncLifetime
         Assert.Equal("running", p.GetProperty("state").GetString());
         Assert.Equal(1234, p.GetProperty("posts_read").GetInt64());
         Assert.Equal(12, p.GetProperty("queue_depths").GetProperty("classify").GetInt32());
-        Assert.Equal(0.96, p.GetProperty("stage_busy").GetProperty("analyse").GetDouble());
+        Assert.Equal(0.96, p.GetProperty("stage_busy").GetProperty("network").GetDouble());
         Assert.Equal(T0.AddHours(3), p.GetProperty("watermark").GetDateTimeOffset());
     }
 
@@ -393,7 +393,7 @@ public sealed class DashboardFakeLive : IDashboardLive
     {
         State = "running", Source = "simulate:election-day", PostsRead = 1234, PostsPerSecond = 410.5, PostsStored = 1200,
         QueueDepths = new Dictionary<string, int> { ["classify"] = 12, ["store"] = 3 },
-        StageBusy = new Dictionary<string, double> { ["analyse"] = 0.96, ["store"] = 0.3 },
+        StageBusy = new Dictionary<string, double> { ["network"] = 0.96, ["store"] = 0.3 },
         Watermark = new DateTimeOffset(2026, 11, 8, 9, 0, 0, TimeSpan.Zero),
     };
 

@@ -38,7 +38,7 @@ public sealed class PipelineMetrics : IDisposable
     public const string MeterName = "EarlyWarning.Pipeline";
 
     /// <summary>Queue names in the order of <see cref="PipelineStatus.QueueDepths"/>.</summary>
-    public static readonly string[] QueueNames = ["raw", "decoded", "classified", "store"];
+    public static readonly string[] QueueNames = ["raw", "decoded", "classified", "observed", "store"];
 
     private static readonly double[] LatencyBucketsMs = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 

@@ -32,7 +32,7 @@ public sealed class LiveView : IDashboardLive
     public Http.PipelineStatus GetStatus()
     {
         var s = _runner.Status;
-        var names = new[] { "raw", "decoded", "classified", "store" };
+        var names = Observability.PipelineMetrics.QueueNames;
         var depths = new Dictionary<string, int>();
         for (var i = 0; i < s.QueueDepths.Length && i < names.Length; i++) depths[names[i]] = s.QueueDepths[i]();
         double rate;
@@ -72,7 +72,7 @@ public sealed class LiveView : IDashboardLive
             AlertsRaised = s.AlertsRaised,
             QueueDepths = depths,
             StageBusy = busy,
-            Watermark = _runner.WithAnalysis((_, sig) => sig.Watermark),
+            Watermark = _runner.WithSignals(sig => sig.Watermark),
             Model = _model,
         };
     }
@@ -98,7 +98,7 @@ public sealed class LiveView : IDashboardLive
 
     public EgoNetworkView? GetEgoNetwork(string account, int depth, int maxNodes)
     {
-        var ego = _runner.WithAnalysis((net, _) => net.EgoNetwork(account, depth, maxNodes));
+        var ego = _runner.WithNetwork(net => net.EgoNetwork(account, depth, maxNodes));
         if (ego is null || ego.Distance.Count == 0) return null;
         var snap = Snapshot();
         var metrics = snap.Accounts.ToDictionary(a => a.Account, StringComparer.Ordinal);
@@ -117,7 +117,7 @@ public sealed class LiveView : IDashboardLive
         {
             if (_snapshot is null || _snapshotAge.Elapsed > SnapshotInterval)
             {
-                _snapshot = _runner.WithAnalysis((net, _) => net.Snapshot(net.Now ?? DateTimeOffset.UtcNow));
+                _snapshot = _runner.WithNetwork(net => net.Snapshot(net.Now ?? DateTimeOffset.UtcNow));
                 _snapshotAge.Restart();
             }
             return _snapshot;

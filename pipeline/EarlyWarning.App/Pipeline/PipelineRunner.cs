@@ -13,7 +13,7 @@ using EarlyWarning.Signals.Engine;
 namespace EarlyWarning.App.Pipeline;
 
 /// <summary>
-/// The running pipeline: source → decode → classify → analyse → store, each stage one task, connected by bounded
+/// The running pipeline: source → decode → classify → network → signals → store, each stage one task, connected by bounded
 /// channels (back-pressure, bounded memory). Offsets are checkpointed in the same store transaction as the data
 /// they reflect, so a restart resumes after the last stored message and nothing acknowledged is lost.
 /// </summary>
@@ -33,7 +33,10 @@ public sealed class PipelineRunner
     private readonly PostDecoder _decoder;
     /// <summary>The decode task's per-post pseudonyms (only that task uses it).</summary>
     private readonly PseudonymMemo _pseudonyms;
-    private readonly object _analysisLock = new();
+    /// <summary>Held by the network stage while it changes the network's state (and by readers of it).</summary>
+    private readonly object _networkLock = new();
+    /// <summary>Held by the signals stage while it changes the signal engine's state (and by readers of it).</summary>
+    private readonly object _signalsLock = new();
 
     public PipelineRunner(PipelineOptions options, IMessageSource source, IPipelineStore store, PostClassifier classifier,
         Pseudonymizer pseudonymizer, SignalEngine signals, NetworkEngine network, TextWriter? log = null)
@@ -87,10 +90,27 @@ public sealed class PipelineRunner
     public SignalEngine Signals { get; }
     public NetworkEngine Network { get; }
 
-    /// <summary>Runs <paramref name="read"/> under the lock the analysis stage holds while it changes its state.</summary>
+    /// <summary>
+    /// Runs <paramref name="read"/> under the locks the network and signals stages hold while they change their state.
+    /// The network stage may be a batch or two ahead of the signals stage.
+    /// </summary>
     public T WithAnalysis<T>(Func<NetworkEngine, SignalEngine, T> read)
     {
-        lock (_analysisLock) return read(Network, Signals);
+        lock (_networkLock)
+        lock (_signalsLock)
+            return read(Network, Signals);
+    }
+
+    /// <summary>Runs <paramref name="read"/> under the network stage's lock only (the signals stage goes on).</summary>
+    public T WithNetwork<T>(Func<NetworkEngine, T> read)
+    {
+        lock (_networkLock) return read(Network);
+    }
+
+    /// <summary>Runs <paramref name="read"/> under the signals stage's lock only (the network stage goes on).</summary>
+    public T WithSignals<T>(Func<SignalEngine, T> read)
+    {
+        lock (_signalsLock) return read(Signals);
     }
 
     /// <summary>
@@ -110,8 +130,10 @@ public sealed class PipelineRunner
         var raw = Channel.CreateBounded<ReadMessage>(new BoundedChannelOptions(_o.RawChannelCapacity) { SingleReader = true, SingleWriter = true });
         var decoded = Channel.CreateBounded<WorkBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
         var classified = Channel.CreateBounded<WorkBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
+        var observed = Channel.CreateBounded<AnalysedBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
         var toStore = Channel.CreateBounded<StoreBatch>(new BoundedChannelOptions(_o.BatchChannelCapacity) { SingleReader = true, SingleWriter = true });
-        Status.QueueDepths = [() => raw.Reader.Count, () => decoded.Reader.Count, () => classified.Reader.Count, () => toStore.Reader.Count];
+        Status.QueueDepths = [() => raw.Reader.Count, () => decoded.Reader.Count, () => classified.Reader.Count, () => observed.Reader.Count, () => toStore.Reader.Count];
+        var networkFinished = new TaskCompletionSource<(bool Flush, List<Signal> Signals)>(TaskCreationOptions.RunContinuationsAsynchronously);
         Status.State = "running";
 
         var sourceDrained = false;
@@ -130,6 +152,7 @@ public sealed class PipelineRunner
                     raw.Writer.TryComplete(ex);
                     decoded.Writer.TryComplete(ex);
                     classified.Writer.TryComplete(ex);
+                    observed.Writer.TryComplete(ex);
                     toStore.Writer.TryComplete(ex);
                     readStop.Cancel();
                 }
@@ -162,7 +185,8 @@ public sealed class PipelineRunner
             }),
             Stage(() => DecodeAsync(raw.Reader, decoded.Writer)),
             Stage(() => ClassifyAsync(decoded.Reader, classified.Writer)),
-            Stage(() => AnalyseAsync(classified.Reader, toStore.Writer, () => sourceDrained && _source.IsFinite && _o.FlushAtEnd, stateOffsets)),
+            Stage(() => NetworkStageAsync(classified.Reader, observed.Writer, () => sourceDrained && _source.IsFinite && _o.FlushAtEnd, networkFinished)),
+            Stage(() => SignalsStageAsync(observed.Reader, toStore.Writer, stateOffsets, networkFinished.Task)),
             Stage(() => StoreAsync(toStore.Reader)),
         };
         try
@@ -281,51 +305,133 @@ public sealed class PipelineRunner
         }
     }
 
-    private async Task AnalyseAsync(ChannelReader<WorkBatch> input, ChannelWriter<StoreBatch> output, Func<bool> flushAtEnd,
-        IReadOnlyDictionary<string, long> restoredOffsets)
+    /// <summary>A batch the network stage has observed, handed to the signals stage.</summary>
+    private sealed class AnalysedBatch
     {
-        var evidence = new EvidenceCache(_o.EvidenceCacheSize);
-        var signals = new List<Signal>();
-        var alerts = new List<Alert>();
-        var aggregates = new List<SeriesPoint>();
+        public required WorkBatch Batch { get; init; }
+        /// <summary>Signals the network stage raised, each after the post (index in the batch) that raised it.</summary>
+        public List<(int Post, Signal Signal)> NetworkSignals { get; } = [];
+        /// <summary>The network state as it stood after this batch, when a checkpoint is due; the signals stage adds its own.</summary>
+        public StateCapture? NetworkState { get; set; }
+        public TimeSpan NetworkHeld { get; set; }
+    }
+
+    /// <summary>1 while a checkpoint is being taken or encoded (the network stage starts no other until the signals stage is done with it).</summary>
+    private int _stateInFlight;
+    /// <summary>The wait before the next checkpoint (ticks), set by the signals stage from the last one's cost.</summary>
+    private long _stateIntervalTicks;
+
+    /// <summary>
+    /// The network stage: every post goes through <see cref="NetworkEngine.Observe"/> in stream order; the signals it
+    /// raises travel with the batch, tagged with the post that raised them, so the signals stage feeds them to the alert
+    /// rules at the same point of the stream as a single analysis thread would. At the end of the stream (finite
+    /// sources) it flushes the network's windows.
+    /// </summary>
+    private async Task NetworkStageAsync(ChannelReader<WorkBatch> input, ChannelWriter<AnalysedBatch> output, Func<bool> flushAtEnd,
+        TaskCompletionSource<(bool Flush, List<Signal> Signals)> finished)
+    {
         var lastState = Stopwatch.StartNew();
-        var stateInterval = _o.StateCheckpointInterval;
-        Task<CapturedState>? pending = null;
-        // Everything the state reflects, including positions restored and not read again in this run.
-        var lastOffsets = new Dictionary<string, long>(restoredOffsets, StringComparer.Ordinal);
-        var clock = Status.AnalyseClock;
+        Interlocked.Exchange(ref _stateIntervalTicks, _o.StateCheckpointInterval.Ticks);
+        Volatile.Write(ref _stateInFlight, 0);
+        var drained = new List<Signal>();
+        var clock = Status.NetworkClock;
         clock.Start();
         try
         {
             while (await clock.WaitToReadAsync(input).ConfigureAwait(false))
             {
                 if (!input.TryRead(out var batch)) continue;
+                var item = new AnalysedBatch { Batch = batch };
+                lock (_networkLock)
+                {
+                    var posts = batch.Posts;
+                    for (var i = 0; i < posts.Count; i++)
+                    {
+                        Network.Observe(posts[i]);
+                        drained.Clear();
+                        if (Network.DrainSignals(drained) > 0)
+                            foreach (var signal in drained) item.NetworkSignals.Add((i, signal));
+                    }
+                    if (lastState.Elapsed.Ticks >= Interlocked.Read(ref _stateIntervalTicks) && Interlocked.CompareExchange(ref _stateInFlight, 1, 0) == 0)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        item.NetworkState = Network.CaptureState();
+                        item.NetworkHeld = Stopwatch.GetElapsedTime(started);
+                        lastState.Restart();
+                    }
+                }
+                await clock.WriteAsync(output, item).ConfigureAwait(false);
+            }
+            var flush = flushAtEnd();
+            var last = new List<Signal>();
+            lock (_networkLock)
+            {
+                if (flush) Network.Flush();
+                Network.DrainSignals(last);
+            }
+            finished.TrySetResult((flush, last));
+        }
+        catch (Exception ex)
+        {
+            finished.TrySetException(ex);
+            throw;
+        }
+        finally
+        {
+            output.TryComplete(); // TryComplete: a failing stage may have closed it already
+            clock.Stop();
+        }
+    }
+
+    /// <summary>
+    /// The signals stage: for each post, the network signals it raised go to the alert rules, then the post itself; then
+    /// the batch's alerts, aggregates, flagged posts and evidence go to the store, with the stage state when a
+    /// checkpoint was taken (the network's as the network stage left it after this batch, the signals' now: both
+    /// reflect the same posts and offsets).
+    /// </summary>
+    private async Task SignalsStageAsync(ChannelReader<AnalysedBatch> input, ChannelWriter<StoreBatch> output,
+        IReadOnlyDictionary<string, long> restoredOffsets, Task<(bool Flush, List<Signal> Signals)> networkFinished)
+    {
+        var evidence = new EvidenceCache(_o.EvidenceCacheSize);
+        var alerts = new List<Alert>();
+        var aggregates = new List<SeriesPoint>();
+        Task<CapturedState>? pending = null;
+        // Everything the state reflects, including positions restored and not read again in this run.
+        var lastOffsets = new Dictionary<string, long>(restoredOffsets, StringComparer.Ordinal);
+        var clock = Status.SignalsClock;
+        clock.Start();
+        try
+        {
+            while (await clock.WaitToReadAsync(input).ConfigureAwait(false))
+            {
+                if (!input.TryRead(out var item)) continue;
+                var batch = item.Batch;
                 var sb = new StoreBatch();
                 foreach (var (source, offset) in batch.Offsets)
                 {
                     sb.Checkpoints[source] = offset;
                     lastOffsets[source] = Math.Max(offset, lastOffsets.GetValueOrDefault(source, -1));
                 }
-                lock (_analysisLock)
+                lock (_signalsLock)
                 {
-                    foreach (var e in batch.Posts)
+                    var raised = item.NetworkSignals;
+                    var next = 0;
+                    var posts = batch.Posts;
+                    for (var i = 0; i < posts.Count; i++)
                     {
-                        Network.Observe(e);
+                        var e = posts[i];
                         // Network signals go to the alert rules right after the post that produced them, so alert
                         // windows (and so alert ids) never depend on where batch boundaries fell.
-                        ForwardNetworkSignals(signals);
+                        for (; next < raised.Count && raised[next].Post == i; next++) Forward(raised[next].Signal);
                         Signals.Observe(e);
                         // Only flagged mode stores evidence posts from the cache (all mode has stored them already).
                         if (_o.StorePosts == StorePostsMode.Flagged) evidence.Add(e);
                         if (e.Decision is { IsFlagged: true, Target: { } target } && e.Post.Country is { } c && e.Post.Region is { } r)
                             SeriesScopes.TryAdd((c, r, target), 0);
                     }
-                    DrainAnalysis(signals, alerts, aggregates);
-                    if (pending is null && lastState.Elapsed >= stateInterval)
-                    {
-                        pending = CaptureState(lastOffsets);
-                        lastState.Restart();
-                    }
+                    Signals.Drain(alerts, aggregates);
+                    if (item.NetworkState is { } network)
+                        pending = CaptureState(lastOffsets, network, item.NetworkHeld);
                 }
                 // The state is encoded on another thread while the analysis goes on; it joins the first batch stored
                 // after it is ready (with the offsets it reflects, in one transaction).
@@ -335,7 +441,8 @@ public sealed class PipelineRunner
                     pending = null;
                     foreach (var (key, bytes) in ready.State) sb.State[key] = bytes;
                     Status.RecordStateSave(ready.Held, ready.Took, ready.Bytes);
-                    stateInterval = _o.NextStateInterval(ready.Took);
+                    Interlocked.Exchange(ref _stateIntervalTicks, _o.NextStateInterval(ready.Took).Ticks);
+                    Volatile.Write(ref _stateInFlight, 0);
                 }
                 foreach (var e in batch.Posts)
                     if (_o.StorePosts == StorePostsMode.All || e.Decision is { IsFlagged: true }) sb.Posts.Add(e);
@@ -346,17 +453,17 @@ public sealed class PipelineRunner
                 await clock.WriteAsync(output, sb).ConfigureAwait(false);
             }
 
+            // The network stage has finished (its channel is complete): its flush, and the signals that raised.
+            var (flush, last) = await networkFinished.ConfigureAwait(false);
             // The final state below supersedes one still being encoded: that one is dropped (its chunks pooled again).
             if (pending is not null) Release((await pending.ConfigureAwait(false)).State);
             var final = new StoreBatch();
-            lock (_analysisLock)
+            lock (_networkLock)
+            lock (_signalsLock)
             {
-                if (flushAtEnd())
-                {
-                    Network.Flush();
-                    Signals.Flush();
-                }
-                DrainAnalysis(signals, alerts, aggregates);
+                if (flush) Signals.Flush();
+                foreach (var signal in last) Forward(signal);
+                Signals.Drain(alerts, aggregates);
                 SaveState(final, lastOffsets);
             }
             _log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -371,22 +478,12 @@ public sealed class PipelineRunner
         }
     }
 
-    private void DrainAnalysis(List<Signal> signals, List<Alert> alerts, List<SeriesPoint> aggregates)
+    /// <summary>A network signal to the alert rules (and its accounts to the dashboard's coordinated set). Under the signals lock.</summary>
+    private void Forward(Signal s)
     {
-        ForwardNetworkSignals(signals);
-        Signals.Drain(alerts, aggregates);
-    }
-
-    private void ForwardNetworkSignals(List<Signal> signals)
-    {
-        signals.Clear();
-        if (Network.DrainSignals(signals) == 0) return;
-        foreach (var s in signals)
-        {
-            Signals.AddSignal(s);
-            if (s.Kind == AlertKinds.CoordinatedCampaign)
-                foreach (var a in s.Evidence.Accounts) CoordinatedAccounts.TryAdd(a, 0);
-        }
+        Signals.AddSignal(s);
+        if (s.Kind == AlertKinds.CoordinatedCampaign)
+            foreach (var a in s.Evidence.Accounts) CoordinatedAccounts.TryAdd(a, 0);
     }
 
     /// <summary>Both stages' state and the offsets it reflects, encoded now into one batch (hence one transaction).</summary>
@@ -407,20 +504,22 @@ public sealed class PipelineRunner
     }
 
     /// <summary>
-    /// Takes both stages' state and the offsets it reflects while the caller holds the analysis lock, and encodes the
-    /// network state on the thread pool. Same bytes as <see cref="SaveState"/> at this moment.
+    /// Adds the signals state and the offsets to a network state the network stage captured after the same batch, and
+    /// encodes the network state on the thread pool. Same bytes as <see cref="SaveState"/> would write at this point of
+    /// the stream. The caller holds the signals lock.
     /// </summary>
-    private Task<CapturedState> CaptureState(Dictionary<string, long> offsets)
+    private Task<CapturedState> CaptureState(Dictionary<string, long> offsets, StateCapture network, TimeSpan networkHeld)
     {
-        var capture = Capture(offsets);
+        var capture = Capture(offsets, network, networkHeld);
         return Task.Run(capture.Encode);
     }
 
     /// <summary>
-    /// The signals state and the offsets are small and written at once; the network state is copied (see
-    /// <see cref="NetworkEngine.CaptureState"/>) for <see cref="StageCapture.Encode"/>. The caller holds the analysis lock.
+    /// The signals state and the offsets are small and written at once; the network state is a copy (see
+    /// <see cref="NetworkEngine.CaptureState"/>) for <see cref="StageCapture.Encode"/>. Held: the time the two stages
+    /// were held for it. The caller holds the signals lock (and the network lock when it captures the network itself).
     /// </summary>
-    private StageCapture Capture(Dictionary<string, long> offsets)
+    private StageCapture Capture(Dictionary<string, long> offsets, StateCapture? network = null, TimeSpan networkHeld = default)
     {
         var started = Stopwatch.GetTimestamp();
         // Written into pooled chunks, as the network state is (see StateBlob): no large array per checkpoint.
@@ -431,8 +530,8 @@ public sealed class PipelineRunner
             [SignalsStateKey] = signals,
             [OffsetsStateKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(offsets),
         };
-        var network = Network.CaptureState();
-        return new StageCapture(state, network, Stopwatch.GetElapsedTime(started));
+        network ??= Network.CaptureState();
+        return new StageCapture(state, network, networkHeld + Stopwatch.GetElapsedTime(started));
     }
 
     private sealed record StageCapture(Dictionary<string, StateBlob> State, StateCapture Network, TimeSpan Held)

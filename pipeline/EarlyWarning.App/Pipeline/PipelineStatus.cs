@@ -27,7 +27,7 @@ public sealed class PipelineStatus
     public Func<int>[] QueueDepths { get; internal set; } = [];
 
     /// <summary>Names of the stages in <see cref="StageClocks"/>, in pipeline order.</summary>
-    public static readonly string[] StageNames = ["read", "decode", "classify", "analyse", "store"];
+    public static readonly string[] StageNames = ["read", "decode", "classify", "network", "signals", "store"];
 
     /// <summary>Busy, idle and back-pressured time of each stage, in the order of <see cref="StageNames"/>.</summary>
     public IReadOnlyList<StageClock> StageClocks { get; } = [.. StageNames.Select(n => new StageClock(n))];
@@ -35,8 +35,9 @@ public sealed class PipelineStatus
     internal StageClock ReadClock => StageClocks[0];
     internal StageClock DecodeClock => StageClocks[1];
     internal StageClock ClassifyClock => StageClocks[2];
-    internal StageClock AnalyseClock => StageClocks[3];
-    internal StageClock StoreClock => StageClocks[4];
+    internal StageClock NetworkClock => StageClocks[3];
+    internal StageClock SignalsClock => StageClocks[4];
+    internal StageClock StoreClock => StageClocks[5];
 
     /// <summary>Wall-clock latency from reading a post to storing its decision, in milliseconds (p50, p99).</summary>
     public (double P50, double P99, long Count) StoreLatency => _latency.Percentiles();

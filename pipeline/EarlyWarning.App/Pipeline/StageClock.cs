@@ -39,7 +39,7 @@ public sealed class StageClock
         Stage = stage;
     }
 
-    /// <summary>The stage's name (<c>read</c>, <c>decode</c>, <c>classify</c>, <c>analyse</c>, <c>store</c>).</summary>
+    /// <summary>The stage's name (<c>read</c>, <c>decode</c>, <c>classify</c>, <c>network</c>, <c>signals</c>, <c>store</c>).</summary>
     public string Stage { get; }
 
     /// <summary>Starts the clock in <see cref="StageActivity.Busy"/> (no-op when already running).</summary>
@@ -142,7 +142,7 @@ public sealed class StageClock
         finally { Enter(StageActivity.Busy); }
     }
 
-    /// <summary>One line, e.g. <c>analyse busy 97 % (39.1 s), idle 2 %, back-pressured 1 %</c>.</summary>
+    /// <summary>One line, e.g. <c>network busy 97 % (39.1 s), idle 2 %, back-pressured 1 %</c>.</summary>
     public string Describe()
     {
         var busy = this[StageActivity.Busy];

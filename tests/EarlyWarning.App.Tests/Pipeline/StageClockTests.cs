@@ -64,7 +64,7 @@ public sealed class StageClockTests
     [Fact]
     public async Task Busy_time_is_what_is_left_between_waits()
     {
-        var clock = new StageClock("analyse");
+        var clock = new StageClock("network");
         clock.Start();
         Thread.Sleep(Wait); // working
         await clock.BackPressured(new ValueTask(Task.Delay(Wait)));
@@ -73,7 +73,7 @@ public sealed class StageClockTests
         Assert.True(clock[StageActivity.Backpressured] >= AtLeast, $"back-pressured {clock[StageActivity.Backpressured]}");
         // Busy excludes the wait: not both sleeps.
         Assert.True(clock[StageActivity.Busy] < Wait * 2, $"busy {clock[StageActivity.Busy]}");
-        Assert.Matches(@"^analyse busy \d+ % \(\d+\.\d s\), idle 0 %, back-pressured \d+ %$", clock.Describe());
+        Assert.Matches(@"^network busy \d+ % \(\d+\.\d s\), idle 0 %, back-pressured \d+ %$", clock.Describe());
     }
 
     [Fact]
