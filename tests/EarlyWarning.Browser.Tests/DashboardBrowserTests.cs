@@ -53,6 +53,9 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fx, ITestOutp
         var counts = await fx.Store.GetCountsAsync();
         await WaitForTextAsync("#m-alerts", counts.Alerts.ToString("N0", CultureInfo.InvariantCulture));
         await WaitForTextAsync("#m-stored", counts.Posts.ToString("N0", CultureInfo.InvariantCulture));
+        // Pipeline health: each stage's busy share, the busiest named in the tooltip.
+        await WaitForTextAsync("#m-busy", "decode 26%, classify 45%, network 93%, signals 27%, store 30%");
+        Assert.Equal("busiest stage: network (share of recent time working rather than waiting)", await _page.Locator("#m-busy").GetAttributeAsync("title"));
 
         // Timeline: one SVG path per series, each with a point per 5-minute bucket and only finite coordinates.
         var paths = _page.Locator("#tl-charts svg path.series");
