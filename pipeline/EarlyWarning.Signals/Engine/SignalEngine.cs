@@ -272,12 +272,26 @@ public sealed class SignalEngine
 
     // ---------------------------------------------------------------- aggregates
 
+    // A series key is looked up as characters in this buffer; a string is made only for a key not yet in the map.
+    private readonly char[] _keyBuffer = new char[256];
+
     private void AddAggregate(long t, string country, string region, string target, string label)
     {
         var st = _st;
         var bucket = FloorDiv(t, AggSec) * AggSec;
-        var key = string.Create(CultureInfo.InvariantCulture, $"{bucket}\u001f{country}\u001f{region}\u001f{target}\u001f{label}");
-        if (!st.Aggregates.TryGetValue(key, out var a))
+        string? key = null;
+        AggregateEntry? a;
+        if (_keyBuffer.AsSpan().TryWrite(CultureInfo.InvariantCulture, $"{bucket}\u001f{country}\u001f{region}\u001f{target}\u001f{label}", out var length)
+            && st.Aggregates.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
+        {
+            if (!lookup.TryGetValue(_keyBuffer.AsSpan(0, length), out a)) key = new string(_keyBuffer, 0, length);
+        }
+        else
+        {
+            key = string.Create(CultureInfo.InvariantCulture, $"{bucket}\u001f{country}\u001f{region}\u001f{target}\u001f{label}");
+            st.Aggregates.TryGetValue(key, out a);
+        }
+        if (a is null)
         {
             if (bucket < st.AggClosedBefore && bucket < st.MaxEventSec - (long)_o.AggregateRetention.TotalSeconds)
             {
@@ -285,7 +299,7 @@ public sealed class SignalEngine
                 return;
             }
             a = new AggregateEntry { BucketStart = bucket, Country = country, Region = region, Target = target, Label = label };
-            st.Aggregates[key] = a;
+            st.Aggregates[key!] = a;
         }
         a.Count++;
         if (bucket < st.AggClosedBefore)
@@ -330,9 +344,20 @@ public sealed class SignalEngine
     {
         var st = _st;
         if (minute <= st.ClockMinute - MinuteRing.Size + 2) return; // older than the ring: aggregates already hold it
-        var key = country + "\u001f" + region;
-        if (!st.Traffic.TryGetValue(key, out var s))
+        string? key = null;
+        TrafficSeries? s;
+        if (_keyBuffer.AsSpan().TryWrite($"{country}\u001f{region}", out var length) && st.Traffic.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
         {
+            if (!lookup.TryGetValue(_keyBuffer.AsSpan(0, length), out s)) key = new string(_keyBuffer, 0, length);
+        }
+        else
+        {
+            key = country + "\u001f" + region;
+            st.Traffic.TryGetValue(key, out s);
+        }
+        if (s is null)
+        {
+            key ??= country + "\u001f" + region;
             s = new TrafficSeries { Country = country, Region = region };
             st.Traffic[key] = s;
             st.Stats.SeriesEvicted += EvictLru(st.Traffic, _o.MaxSeries, x => x.LastTouched);
