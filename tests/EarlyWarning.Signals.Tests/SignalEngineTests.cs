@@ -114,6 +114,27 @@ public sealed class SignalEngineTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_series_key_longer_than_the_lookup_buffer_is_counted_like_a_short_one()
+    {
+        // Series are found by their key's characters in a 256-character buffer; a longer key takes the string path.
+        var h = new EngineHarness();
+        var longRegion = new string('r', 400);
+        var posts = new List<PostEnvelope>();
+        for (var i = 0; i < 12; i++)
+        {
+            posts.Add(Synthetic.Post(S.AddSeconds(10 * i), "MM", longRegion));
+            posts.Add(Synthetic.Post(S.AddSeconds((10 * i) + 5), "MM", "Yangon"));
+        }
+        h.Feed(posts);
+        h.Finish();
+        var last = h.Aggregates.GroupBy(p => (p.BucketStart, p.Country, p.Region, p.TargetGroup, p.Label)).Select(g => g.Last()).ToList();
+        Assert.Equal(12, last.Where(p => p.Region == longRegion).Sum(p => p.Count));
+        Assert.Equal(12, last.Where(p => p.Region == "Yangon").Sum(p => p.Count));
+        Assert.Equal(2, last.Count);
+        Assert.Equal(2, h.Engine.SeriesCount.Traffic);
+    }
+
+    [Fact]
     public void Volume_drop_is_alerted_within_five_minutes_and_a_stream_wide_gap_is_not()
     {
         var regions = Streams.Myanmar.Concat(Streams.Kenya).ToArray();
