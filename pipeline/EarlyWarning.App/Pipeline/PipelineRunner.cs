@@ -33,6 +33,8 @@ public sealed class PipelineRunner
     private readonly PostDecoder _decoder;
     /// <summary>The decode task's per-post pseudonyms (only that task uses it).</summary>
     private readonly PseudonymMemo _pseudonyms;
+    /// <summary>MinHash signature arrays, from classify to the network stage and back.</summary>
+    private readonly SignaturePool _signatures = new();
     /// <summary>Held by the network stage while it changes the network's state (and by readers of it).</summary>
     private readonly object _networkLock = new();
     /// <summary>Held by the signals stage while it changes the signal engine's state (and by readers of it).</summary>
@@ -271,7 +273,7 @@ public sealed class PipelineRunner
         clock.Start();
         try
         {
-            var extras = new PostTextExtras();
+            var extras = new PostTextExtras { Signatures = _signatures };
             // The classifier normalises each post once and hands the text back; MinHash and token hashes reuse it
             // (unless a custom lexicon normalises differently from the extras' default steps).
             var reuse = _classifier.TextNormalization == PostTextExtras.Steps;
@@ -348,6 +350,8 @@ public sealed class PipelineRunner
                     for (var i = 0; i < posts.Count; i++)
                     {
                         Network.Observe(posts[i]);
+                        // The network index holds its own copy of the signature; nothing after this stage reads it.
+                        _signatures.Return(posts[i]);
                         drained.Clear();
                         if (Network.DrainSignals(drained) > 0)
                             foreach (var signal in drained) item.NetworkSignals.Add((i, signal));
