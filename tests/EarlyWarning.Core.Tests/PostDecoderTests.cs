@@ -101,6 +101,25 @@ public class PostDecoderTests
     }
 
     [Fact]
+    public void Empty_and_repeated_arrays_read_as_empty_or_as_their_last_value()
+    {
+        var (ok, p, reason) = Decode("""{"id":"a","created_at":"2026-11-08T06:15:03Z","author":{"id":"u:1"},"text":"x","mentions":[],"hashtags":[],"urls":[],"media":[]}""");
+        Assert.True(ok, reason);
+        Assert.Empty(p!.Mentions);
+        Assert.Empty(p.Hashtags);
+        Assert.Empty(p.Urls);
+        Assert.Empty(p.Media);
+        // A repeated field: the last one counts, empty or not.
+        (ok, p, reason) = Decode("""{"id":"a","created_at":"2026-11-08T06:15:03Z","author":{"id":"u:1"},"text":"x","hashtags":["a","b"],"hashtags":[],"urls":[],"urls":["u"]}""");
+        Assert.True(ok, reason);
+        Assert.Empty(p!.Hashtags);
+        Assert.Equal(["u"], p.Urls);
+        // Empty media does not stand in for text; a bad element is still refused.
+        Assert.Equal("missing_field:text", Decode("""{"id":"a","created_at":"2026-11-08T06:15:03Z","author":{"id":"u:1"},"media":[]}""").Reason);
+        Assert.Equal("bad_field:hashtags", Decode("""{"id":"a","created_at":"2026-11-08T06:15:03Z","author":{"id":"u:1"},"text":"x","hashtags":["a",1]}""").Reason);
+    }
+
+    [Fact]
     public void Timestamps_with_offsets_are_converted_to_utc()
     {
         var (ok, p, _) = Decode("""{"id":"a","created_at":"2026-11-08T12:45:03+06:30","author":{"id":"u:1"},"text":"x"}""");

@@ -181,7 +181,8 @@ public sealed class PostDecoder
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null) return null;
         if (reader.TokenType != JsonTokenType.StartArray) { reader.Skip(); return DeadLetterReasons.BadField("media"); }
-        var list = new List<MediaItem>();
+        // Made at the first item: an empty array (most posts) leaves the field null, which the post reads as empty.
+        List<MediaItem>? list = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.StartObject) return DeadLetterReasons.BadField("media");
@@ -193,7 +194,7 @@ public sealed class PostDecoder
                 else if (reader.ValueTextEquals("md5"u8)) { if (!ReadString(ref reader, out md5)) return DeadLetterReasons.BadField("media.md5"); }
                 else { reader.Read(); reader.Skip(); }
             }
-            list.Add(new MediaItem(type ?? "unknown", pdq, md5));
+            (list ??= []).Add(new MediaItem(type ?? "unknown", pdq, md5));
         }
         f.Media = list;
         return null;
@@ -218,11 +219,11 @@ public sealed class PostDecoder
         values = null;
         if (reader.TokenType == JsonTokenType.Null) return true;
         if (reader.TokenType != JsonTokenType.StartArray) { reader.Skip(); return false; }
-        values = [];
+        // Made at the first string: an empty array (most posts) leaves the field null, which the post reads as empty.
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.String) { reader.Skip(); return false; }
-            values.Add(reader.GetString()!);
+            (values ??= []).Add(reader.GetString()!);
         }
         return true;
     }
