@@ -295,6 +295,7 @@ public static class Cli
         try
         {
             var mark = runner.Status.MarkStoreLatency();
+            var stages = StageClock.Mark(runner.Status.StageClocks);
             while (!ct.IsCancellationRequested && runner.Status.State is "starting" or "running")
             {
                 await Task.Delay(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
@@ -302,8 +303,12 @@ public static class Cli
                 // Latency of this interval's posts only: a slow minute shows here, not diluted by the whole run.
                 var (p50, p99, n) = s.StoreLatencySince(mark);
                 mark = s.MarkStoreLatency();
+                // The stage that held the others back in this interval (busy while they waited), if any ran.
+                var now = StageClock.Mark(s.StageClocks);
+                var busiest = StageClock.Busiest(s.StageClocks, stages, now) is { } b ? string.Create(CultureInfo.InvariantCulture, $"; busiest stage {b.Stage} {b.Share:P0}") : "";
+                stages = now;
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[{s.Elapsed:hh\\:mm\\:ss}] event time {s.EventTime:yyyy-MM-dd HH:mm}Z: read {s.Read}, stored {s.Stored}, flagged {s.Flagged}, dead letters {s.DeadLettered}, alert updates {s.AlertsRaised}; latency p50 {p50:F0} ms, p99 {p99:F0} ms ({n} posts)"));
+                    $"[{s.Elapsed:hh\\:mm\\:ss}] event time {s.EventTime:yyyy-MM-dd HH:mm}Z: read {s.Read}, stored {s.Stored}, flagged {s.Flagged}, dead letters {s.DeadLettered}, alert updates {s.AlertsRaised}; latency p50 {p50:F0} ms, p99 {p99:F0} ms ({n} posts){busiest}"));
             }
         }
         catch (OperationCanceledException) { }

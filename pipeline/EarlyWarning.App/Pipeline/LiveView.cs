@@ -44,8 +44,7 @@ public sealed class LiveView : IDashboardLive
             var dt = (now - _lastRate.At).TotalSeconds;
             rate = dt > 0 ? (read - _lastRate.Read) / dt : 0;
             // Stage busy shares over the same interval as the rate (since start until the first interval closes).
-            var stages = s.StageClocks.Select(c => (Busy: c[StageActivity.Busy].TotalSeconds,
-                Total: c[StageActivity.Busy].TotalSeconds + c[StageActivity.Idle].TotalSeconds + c[StageActivity.Backpressured].TotalSeconds)).ToArray();
+            var stages = StageClock.Mark(s.StageClocks);
             if (_lastStage.Length != stages.Length) _lastStage = new (double, double)[stages.Length];
             busy = new Dictionary<string, double>(_stageBusy);
             for (var i = 0; i < stages.Length; i++)

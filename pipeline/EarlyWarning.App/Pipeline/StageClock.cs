@@ -142,6 +142,39 @@ public sealed class StageClock
         finally { Enter(StageActivity.Busy); }
     }
 
+    /// <summary>Busy and total (busy + idle + back-pressured) seconds of each clock now, for <see cref="Busiest"/>.</summary>
+    public static (double Busy, double Total)[] Mark(IReadOnlyList<StageClock> clocks)
+    {
+        ArgumentNullException.ThrowIfNull(clocks);
+        var mark = new (double Busy, double Total)[clocks.Count];
+        for (var i = 0; i < mark.Length; i++)
+        {
+            var busy = clocks[i][StageActivity.Busy].TotalSeconds;
+            mark[i] = (busy, busy + clocks[i][StageActivity.Idle].TotalSeconds + clocks[i][StageActivity.Backpressured].TotalSeconds);
+        }
+        return mark;
+    }
+
+    /// <summary>
+    /// The stage busy for the largest share of its time between two marks of the same clocks, and that share (0–1);
+    /// null when no stage ran in between.
+    /// </summary>
+    public static (string Stage, double Share)? Busiest(IReadOnlyList<StageClock> clocks, (double Busy, double Total)[] before, (double Busy, double Total)[] now)
+    {
+        ArgumentNullException.ThrowIfNull(clocks);
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(now);
+        (string, double)? best = null;
+        for (var i = 0; i < clocks.Count && i < before.Length && i < now.Length; i++)
+        {
+            var total = now[i].Total - before[i].Total;
+            if (total <= 0) continue;
+            var share = (now[i].Busy - before[i].Busy) / total;
+            if (best is null || share > best.Value.Item2) best = (clocks[i].Stage, share);
+        }
+        return best;
+    }
+
     /// <summary>One line, e.g. <c>network busy 97 % (39.1 s), idle 2 %, back-pressured 1 %</c>.</summary>
     public string Describe()
     {

@@ -77,6 +77,27 @@ public sealed class StageClockTests
     }
 
     [Fact]
+    public async Task The_busiest_stage_between_two_marks_is_the_one_that_worked_while_the_other_waited()
+    {
+        var working = new StageClock("network");
+        var waiting = new StageClock("decode");
+        StageClock[] clocks = [waiting, working];
+        var before = StageClock.Mark(clocks);
+        Assert.Null(StageClock.Busiest(clocks, before, StageClock.Mark(clocks))); // nothing ran yet
+        working.Start();
+        waiting.Start();
+        var handOver = waiting.BackPressured(new ValueTask(Task.Delay(Wait)));
+        Thread.Sleep(Wait); // the network stage works while decode waits on it
+        await handOver;
+        working.Stop();
+        waiting.Stop();
+        var busiest = StageClock.Busiest(clocks, before, StageClock.Mark(clocks));
+        Assert.NotNull(busiest);
+        Assert.Equal("network", busiest.Value.Stage);
+        Assert.InRange(busiest.Value.Share, 0.99, 1.0);
+    }
+
+    [Fact]
     public async Task A_closed_channel_still_throws_and_ends_the_wait()
     {
         var clock = new StageClock("store");
