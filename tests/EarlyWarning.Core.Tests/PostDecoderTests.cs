@@ -120,6 +120,33 @@ public class PostDecoderTests
     }
 
     [Fact]
+    public void Repeated_platform_language_and_place_values_are_one_shared_string_each_and_read_as_before()
+    {
+        static string Json(string geo) =>
+            "{\"id\":\"a\",\"platform\":\"sim\",\"created_at\":\"2026-11-08T06:15:03Z\",\"author\":{\"id\":\"u:1\"},\"text\":\"x\",\"lang\":\"my\",\"geo\":" + geo + "}";
+        var (ok1, p1, _) = Decode(Json("""{"country":"MM","region":"Yangon"}"""));
+        var (ok2, p2, _) = Decode(Json("""{"country":"MM","region":"Yangon"}"""));
+        Assert.True(ok1 && ok2);
+        Assert.Equal(("sim", "my", "MM", "Yangon"), (p1!.Platform, p1.Lang, p1.Country, p1.Region));
+        Assert.Same(p1.Country, p2!.Country);
+        Assert.Same(p1.Region, p2.Region);
+        Assert.Same(p1.Lang, p2.Lang);
+        Assert.Same(p1.Platform, p2.Platform);
+        // Escaped, non-ASCII and long values read exactly as any string.
+        var (ok3, p3, _) = Decode(Json("""{"country":"MM","region":"ရန်ကုန်"}"""));
+        Assert.True(ok3);
+        Assert.Equal(("MM", "ရန်ကုန်"), (p3!.Country, p3.Region));
+        var longRegion = new string('r', 300);
+        var (ok4, p4, _) = Decode(Json("{\"country\":\"MM\",\"region\":\"" + longRegion + "\"}"));
+        Assert.True(ok4);
+        Assert.Equal(longRegion, p4!.Region);
+        // Bytes that are not UTF-8 are refused before any field is read.
+        var bad = Encoding.UTF8.GetBytes(Json("""{"country":"MM","region":"Yangon"}"""));
+        bad[Array.IndexOf(bad, (byte)'Y')] = 0xFF;
+        Assert.Equal("invalid_utf8", Decode(bad).Reason);
+    }
+
+    [Fact]
     public void Timestamps_with_offsets_are_converted_to_utc()
     {
         var (ok, p, _) = Decode("""{"id":"a","created_at":"2026-11-08T12:45:03+06:30","author":{"id":"u:1"},"text":"x"}""");

@@ -103,10 +103,10 @@ public sealed class PostDecoder
         {
             if (reader.TokenType == JsonTokenType.EndObject) break;
             if (reader.ValueTextEquals("id"u8)) { if (!ReadString(ref reader, out f.Id)) return DeadLetterReasons.BadField("id"); }
-            else if (reader.ValueTextEquals("platform"u8)) { if (!ReadString(ref reader, out f.Platform)) return DeadLetterReasons.BadField("platform"); }
+            else if (reader.ValueTextEquals("platform"u8)) { if (!ReadSharedString(ref reader, out f.Platform)) return DeadLetterReasons.BadField("platform"); }
             else if (reader.ValueTextEquals("created_at"u8)) { if (!ReadString(ref reader, out f.CreatedAtText)) return DeadLetterReasons.BadTimestamp; }
             else if (reader.ValueTextEquals("text"u8)) { if (!ReadString(ref reader, out f.Text)) return DeadLetterReasons.BadField("text"); }
-            else if (reader.ValueTextEquals("lang"u8)) { if (!ReadString(ref reader, out f.Lang)) return DeadLetterReasons.BadField("lang"); }
+            else if (reader.ValueTextEquals("lang"u8)) { if (!ReadSharedString(ref reader, out f.Lang)) return DeadLetterReasons.BadField("lang"); }
             else if (reader.ValueTextEquals("reply_to"u8)) { if (!ReadString(ref reader, out f.ReplyTo)) return DeadLetterReasons.BadField("reply_to"); }
             else if (reader.ValueTextEquals("repost_of"u8)) { if (!ReadString(ref reader, out f.RepostOf)) return DeadLetterReasons.BadField("repost_of"); }
             else if (reader.ValueTextEquals("quote_of"u8)) { if (!ReadString(ref reader, out f.QuoteOf)) return DeadLetterReasons.BadField("quote_of"); }
@@ -169,8 +169,8 @@ public sealed class PostDecoder
         if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); return DeadLetterReasons.BadField("geo"); }
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            if (reader.ValueTextEquals("country"u8)) { if (!ReadString(ref reader, out f.Country)) return DeadLetterReasons.BadField("geo.country"); }
-            else if (reader.ValueTextEquals("region"u8)) { if (!ReadString(ref reader, out f.Region)) return DeadLetterReasons.BadField("geo.region"); }
+            if (reader.ValueTextEquals("country"u8)) { if (!ReadSharedString(ref reader, out f.Country)) return DeadLetterReasons.BadField("geo.country"); }
+            else if (reader.ValueTextEquals("region"u8)) { if (!ReadSharedString(ref reader, out f.Region)) return DeadLetterReasons.BadField("geo.region"); }
             else { reader.Read(); reader.Skip(); }
         }
         return null;
@@ -210,6 +210,46 @@ public sealed class PostDecoder
             case JsonTokenType.String: value = reader.GetString(); return true;
             case JsonTokenType.Null: return true;
             default: reader.Skip(); return false;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ReadString"/> for the fields whose few values repeat from post to post (platform, language, country,
+    /// region): each distinct value is one string, shared by every post that names it (they live on in the analysis
+    /// windows), instead of a new copy per post.
+    /// </summary>
+    private static bool ReadSharedString(ref Utf8JsonReader reader, out string? value)
+    {
+        reader.Read();
+        value = null;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String: value = SharedStrings.Get(ref reader); return true;
+            case JsonTokenType.Null: return true;
+            default: reader.Skip(); return false;
+        }
+    }
+
+    /// <summary>The shared strings of <see cref="ReadSharedString"/>: per thread, at most <see cref="MaxKept"/> values.</summary>
+    private static class SharedStrings
+    {
+        private const int MaxChars = 64;
+        private const int MaxKept = 4096;
+        [ThreadStatic] private static HashSet<string>? t_strings;
+
+        public static string Get(ref Utf8JsonReader reader)
+        {
+            // Escaped, split or long values are read as usual (and not kept).
+            if (reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > MaxChars) return reader.GetString()!;
+            Span<char> chars = stackalloc char[MaxChars];
+            if (System.Text.Unicode.Utf8.ToUtf16(reader.ValueSpan, chars, out _, out var n, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
+                return reader.GetString()!;
+            var strings = t_strings ??= new HashSet<string>(StringComparer.Ordinal);
+            var value = chars[..n];
+            if (strings.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(value, out var kept)) return kept;
+            var s = new string(value);
+            if (strings.Count < MaxKept) strings.Add(s);
+            return s;
         }
     }
 
