@@ -249,11 +249,11 @@ public sealed class PipelineRunner
     private void Pseudonymise(Post post)
     {
         if (!_pseudonymizer.Enabled) return;
-        // The ids the rewritten JSON names are the decoded fields' ids: each is hashed once for both.
+        // The ids the rewritten JSON names are the decoded fields' ids: each is hashed once for both, the decoded fields
+        // first, so the rewrite finds them in the memo without reading them out of the JSON again.
         var memo = _pseudonyms;
         try
         {
-            post.Raw = RawSanitizer.Rewrite(post.Raw.Span, memo.Pseudonymize);
             post.AuthorId = memo.Get(post.AuthorId);
             if (post.AuthorHandle is not null) post.AuthorHandle = memo.Get(post.AuthorHandle);
             if (post.ReportedBy is not null) post.ReportedBy = memo.Get(post.ReportedBy);
@@ -263,6 +263,7 @@ public sealed class PipelineRunner
                 for (var i = 0; i < m.Length; i++) m[i] = memo.Get(post.Mentions[i]);
                 post.Mentions = m;
             }
+            post.Raw = RawSanitizer.Rewrite(post.Raw.Span, memo);
         }
         finally { memo.Clear(); }
     }

@@ -30,12 +30,26 @@ public static class RawSanitizer
     /// As <see cref="Rewrite(ReadOnlySpan{byte}, Pseudonymizer, bool)"/> with the pseudonym function given (the
     /// decode stage passes a per-post <see cref="PseudonymMemo"/>, so ids it needs again are not hashed twice).
     /// </summary>
-    public static byte[] Rewrite(ReadOnlySpan<byte> json, Func<string, string> pseudonymize, bool coarsenGeo = true)
+    public static byte[] Rewrite(ReadOnlySpan<byte> json, Func<string, string> pseudonymize, bool coarsenGeo = true) =>
+        Rewrite(json, pseudonymize, null, coarsenGeo);
+
+    /// <summary>
+    /// As <see cref="Rewrite(ReadOnlySpan{byte}, Func{string, string}, bool)"/> with the post's memo: an id the memo
+    /// already holds (the decode stage pseudonymises the decoded fields first) is matched in the JSON as it stands,
+    /// without reading it into a string; any other id is pseudonymised through the memo.
+    /// </summary>
+    public static byte[] Rewrite(ReadOnlySpan<byte> json, PseudonymMemo memo, bool coarsenGeo = true)
+    {
+        ArgumentNullException.ThrowIfNull(memo);
+        return Rewrite(json, memo.Pseudonymize, memo, coarsenGeo);
+    }
+
+    private static byte[] Rewrite(ReadOnlySpan<byte> json, Func<string, string> pseudonymize, PseudonymMemo? memo, bool coarsenGeo)
     {
         ArgumentNullException.ThrowIfNull(pseudonymize);
         if (json.StartsWith("\uFEFF"u8)) json = json[3..];
         var state = State.Current;
-        try { return RewriteCore(json, pseudonymize, coarsenGeo, state); }
+        try { return RewriteCore(json, pseudonymize, memo, coarsenGeo, state); }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
             return Placeholder.ToArray();
@@ -62,7 +76,7 @@ public static class RawSanitizer
         : reader.ValueTextEquals("region"u8) ? Name.Region
         : Name.Other;
 
-    private static byte[] RewriteCore(ReadOnlySpan<byte> json, Func<string, string> pseudonymize, bool coarsenGeo, State state)
+    private static byte[] RewriteCore(ReadOnlySpan<byte> json, Func<string, string> pseudonymize, PseudonymMemo? memo, bool coarsenGeo, State state)
     {
         var writer = state.Writer;
         var reader = new Utf8JsonReader(json);
@@ -106,7 +120,8 @@ public static class RawSanitizer
                     depth--;
                     break;
                 case JsonTokenType.String:
-                    if (IsIdentifier(path, depth, pending)) writer.WriteStringValue(pseudonymize(reader.GetString()!));
+                    if (IsIdentifier(path, depth, pending))
+                        writer.WriteStringValue(memo is not null && memo.TryFind(ref reader, out var known) ? known : pseudonymize(reader.GetString()!));
                     else if (CopyAsIs(ref reader)) writer.WriteStringValue(reader.ValueSpan);
                     else writer.WriteStringValue(reader.GetString());
                     pending = Name.None;
@@ -206,6 +221,22 @@ public sealed class PseudonymMemo
         // A post names a handful of accounts; a document with hundreds of mentions is not worth a bigger memo.
         if (_pairs.Count < 32) _pairs.Add((id, p));
         return p;
+    }
+
+    /// <summary>
+    /// The pseudonym of the string value <paramref name="reader"/> is on, when the memo already holds that id (compared
+    /// as the JSON has it, escapes resolved, without making a string).
+    /// </summary>
+    public bool TryFind(ref Utf8JsonReader reader, out string pseudonym)
+    {
+        foreach (var (raw, p) in _pairs)
+            if (reader.ValueTextEquals(raw))
+            {
+                pseudonym = p;
+                return true;
+            }
+        pseudonym = null!;
+        return false;
     }
 
     /// <summary>Forgets every raw id.</summary>

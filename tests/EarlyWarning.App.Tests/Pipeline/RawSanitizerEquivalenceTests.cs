@@ -79,6 +79,22 @@ public sealed class RawSanitizerEquivalenceTests
     }
 
     [Fact]
+    public void Ids_already_in_the_memo_are_not_hashed_again_even_when_escaped_in_the_json()
+    {
+        var calls = new List<string>();
+        var memo = new PseudonymMemo(id => { calls.Add(id); return P.Pseudonymize(id); });
+        var doc = Encoding.UTF8.GetBytes("""{"id":"p1","author":{"id":"u\u003a7","handle":"amina"},"mentions":["u:8","u:9"],"text":"x"}""");
+        foreach (var id in new[] { "u:7", "amina", "u:8" }) memo.Get(id);
+        Assert.Equal(3, calls.Count);
+        var rewritten = RawSanitizer.Rewrite(doc, memo);
+        Assert.Equal(["u:7", "amina", "u:8", "u:9"], calls); // only the id the memo did not hold
+        Assert.Equal(Reference.Rewrite(doc, P), rewritten);
+        var text = Encoding.UTF8.GetString(rewritten);
+        Assert.DoesNotContain("amina", text, StringComparison.Ordinal);
+        Assert.Contains(P.Pseudonymize("u:7"), text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Rewrite_is_byte_identical_to_the_string_based_rewriter_and_the_memo_gives_the_same_pseudonyms()
     {
         var memo = new PseudonymMemo(P);
@@ -89,6 +105,11 @@ public sealed class RawSanitizerEquivalenceTests
             var expected = Reference.Rewrite(doc, P);
             Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(RawSanitizer.Rewrite(doc, P)));
             Assert.Equal(expected, RawSanitizer.Rewrite(doc, memo.Pseudonymize));
+            // With ids already in the memo (as the decode stage pseudonymises the decoded fields first): found in the
+            // JSON as it stands, same bytes.
+            memo.Clear();
+            foreach (var id in new[] { "u:1", "u:2", "ngo-1", "u:big" }) memo.Get(id);
+            Assert.Equal(expected, RawSanitizer.Rewrite(doc, memo));
             Assert.Equal(expected, RawSanitizer.Rewrite(doc, P, coarsenGeo: true));
             Assert.Equal(Reference.Rewrite(doc, P, coarsenGeo: false), RawSanitizer.Rewrite(doc, P, coarsenGeo: false));
             foreach (var id in new[] { "u:1", "u:2", "ngo-1" }) Assert.Equal(P.Pseudonymize(id), memo.Get(id));
