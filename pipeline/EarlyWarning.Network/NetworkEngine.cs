@@ -233,17 +233,17 @@ public sealed class NetworkEngine
         var urls = post.Urls;
         for (var i = 0; i < urls.Count; i++)
         {
-            var url = urls[i]?.Trim();
-            if (string.IsNullOrEmpty(url)) Stats.Reject("bad_field:urls");
-            else AddDistinct(keys, "u:" + url);
+            var url = urls[i].AsSpan().Trim();
+            if (url.IsEmpty) Stats.Reject("bad_field:urls");
+            else AddDistinct(keys, Key("u:", url));
         }
         var media = post.Media;
         for (var i = 0; i < media.Count; i++)
         {
             var m = media[i];
             if (m is null) continue;
-            if (!string.IsNullOrWhiteSpace(m.Md5)) AddDistinct(keys, "m:" + m.Md5.Trim().ToLowerInvariant());
-            if (!string.IsNullOrWhiteSpace(m.Pdq)) AddDistinct(keys, "p:" + m.Pdq.Trim().ToLowerInvariant());
+            if (!string.IsNullOrWhiteSpace(m.Md5)) AddDistinct(keys, Key("m:", m.Md5.AsSpan().Trim(), lower: true));
+            if (!string.IsNullOrWhiteSpace(m.Pdq)) AddDistinct(keys, Key("p:", m.Pdq.AsSpan().Trim(), lower: true));
         }
         // A repost carries its parent's text: that is amplification (a repost edge), not independent co-sharing.
         if (post.RepostOf is null && envelope.MinHash is { } sig)
@@ -259,6 +259,20 @@ public sealed class NetworkEngine
             else if (_coShare.SignaturesRejected > before) Stats.Reject(sig.Length < _o.LshBands * _o.LshRows ? "bad_field:minhash" : "empty_text_signature");
         }
         return keys;
+    }
+
+    private char[] _keyChars = new char[256];
+
+    /// <summary>The content key <paramref name="prefix"/> + <paramref name="value"/> (lower-cased when asked), as the co-share index's own string when it has one.</summary>
+    private string Key(string prefix, ReadOnlySpan<char> value, bool lower = false)
+    {
+        var n = prefix.Length + value.Length;
+        if (_keyChars.Length < n) _keyChars = new char[Math.Max(n, _keyChars.Length * 2)];
+        prefix.CopyTo(_keyChars);
+        var rest = _keyChars.AsSpan(prefix.Length, value.Length);
+        if (lower) value.ToLowerInvariant(rest);
+        else value.CopyTo(rest);
+        return _coShare.Intern(_keyChars.AsSpan(0, n));
     }
 
     private static void AddDistinct(List<string> keys, string k)

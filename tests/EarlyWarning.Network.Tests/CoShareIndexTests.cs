@@ -1,3 +1,4 @@
+using EarlyWarning.Core.Posts;
 using EarlyWarning.Network.CoSharing;
 using EarlyWarning.Network.Internal;
 
@@ -153,5 +154,38 @@ public class CoShareIndexTests
         for (var i = 0; i < 3_000; i++) index.TextKey("c" + (i % 50), "f" + i, 10_000 + (i * 10), Random64());
         Assert.Equal(cluster, index.TextKey("d", "copy", 40_000, (ulong[])first.Clone()));
         Assert.True(index.BandCapacity >= 3_000, $"band index holds {index.BandCapacity} texts");
+    }
+}
+
+/// <summary>Content keys from URLs and media hashes: trimmed, hashes lower-cased, one string per key while it is indexed.</summary>
+public class ContentKeyTests
+{
+    [Fact]
+    public void Urls_and_media_hashes_that_differ_only_in_spacing_or_case_are_one_content_key()
+    {
+        var e = new NetworkEngine(new NetworkOptions { CoShareInterval = TimeSpan.FromSeconds(120) });
+        e.Observe(Posts.Make("p1", "a", Posts.T0, urls: [" https://example.org/a "]));
+        e.Observe(Posts.Make("p2", "b", Posts.T0.AddSeconds(5), urls: ["https://example.org/a"]));
+        Assert.Equal(1, e.Stats.CoShares);
+        e.Observe(Posts.Make("p3", "c", Posts.T0.AddSeconds(10), media: [new MediaItem("image", null, "ABCDEF")]));
+        e.Observe(Posts.Make("p4", "d", Posts.T0.AddSeconds(15), media: [new MediaItem("image", null, " abcdef")]));
+        Assert.Equal(2, e.Stats.CoShares);
+        // A different URL and a URL that is only spaces share nothing (the latter is refused as a bad field).
+        e.Observe(Posts.Make("p5", "e", Posts.T0.AddSeconds(20), urls: ["https://example.org/b", "   "]));
+        Assert.Equal(2, e.Stats.CoShares);
+        Assert.True(e.Stats.Rejected.GetValueOrDefault("bad_field:urls") >= 1);
+    }
+
+    [Fact]
+    public void The_index_hands_back_its_own_string_for_a_key_it_holds()
+    {
+        var index = new CoShareIndex(new NetworkOptions());
+        var output = new List<CoShare>();
+        var key = new string("u:https://example.org/a".AsSpan());
+        index.Add(key, "a", "a".GetHashCode(), "p1", 0, output);
+        Assert.Same(key, index.Intern("u:https://example.org/a".AsSpan()));
+        var other = index.Intern("u:https://example.org/b".AsSpan());
+        Assert.Equal("u:https://example.org/b", other);
+        Assert.NotSame(other, index.Intern("u:https://example.org/b".AsSpan())); // not held: a new string each time
     }
 }

@@ -154,8 +154,19 @@ internal sealed class CoShareIndex
         var entry = new Entry(account, postId, timeMs) { Cluster = cluster, Family = LastFamily };
         // Texts older than the interval before the latest text are never candidates again and may be overwritten.
         _bandIndex.Add(entry, timeMs, bandKeys, signature, _latestTextMs - _intervalMs);
-        return "t:" + cluster.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Span<char> key = stackalloc char[2 + 11];
+        "t:".CopyTo(key);
+        cluster.TryFormat(key[2..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        return Intern(key[..(2 + digits)]);
     }
+
+    /// <summary>
+    /// The key string the index already holds for these characters, so the posts that share a content key share one
+    /// string (kept for the whole window by the recent posts and the pair table) instead of a copy each; a new string
+    /// when the index has none.
+    /// </summary>
+    public string Intern(ReadOnlySpan<char> key) =>
+        _byKey.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var existing, out _) ? existing : new string(key);
 
     /// <summary>
     /// Distinct accounts among the posts of novel-text family <paramref name="family"/> within the interval (bounded by
