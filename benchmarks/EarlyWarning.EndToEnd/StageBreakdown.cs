@@ -50,10 +50,11 @@ internal static class StageBreakdown
             {
                 var e = envelopes[i];
                 var post = e.Post;
-                post.Raw = RawSanitizer.Rewrite(post.Raw.Span, memo.Pseudonymize);
+                // As the decode stage does it: the decoded fields first, then the rewrite finds their ids in the memo.
                 post.AuthorId = memo.Get(post.AuthorId);
                 if (post.AuthorHandle is not null) post.AuthorHandle = memo.Get(post.AuthorHandle);
                 if (post.Mentions.Count > 0) post.Mentions = post.Mentions.Select(memo.Get).ToArray();
+                post.Raw = RawSanitizer.Rewrite(post.Raw.Span, memo);
                 memo.Clear();
             }
         });
