@@ -339,6 +339,21 @@ public sealed class NetworkEngine
     /// </summary>
     public NetworkSnapshot Snapshot(DateTimeOffset asOf, NetworkMetrics metrics)
     {
+        var input = CaptureSnapshot(asOf);
+        var snapshot = input.Compute(metrics);
+        _lastClusters = input.Members;
+        return snapshot;
+    }
+
+    /// <summary>
+    /// The window ending at <paramref name="asOf"/> as it stands now (its accounts with their counts, followers and
+    /// hashtags, and its arcs), copied so that <see cref="SnapshotInput.Compute(NetworkMetrics)"/> can run the graph algorithms
+    /// while the engine goes on: a caller that holds a lock around the engine holds it only for this copy. Same result
+    /// as <see cref="Snapshot(DateTimeOffset, NetworkMetrics)"/> at this moment (which does both), except that
+    /// <see cref="ClusterMembers"/> keeps answering from the last snapshot taken by the engine itself.
+    /// </summary>
+    public SnapshotInput CaptureSnapshot(DateTimeOffset asOf)
+    {
         var sw = Stopwatch.StartNew();
         var asOfMs = asOf.ToUnixTimeMilliseconds();
         var (names, stats) = WindowAccounts(asOfMs);
@@ -366,79 +381,15 @@ public sealed class NetworkEngine
             arcs.Add((s, d, e.Weight));
             if (e.Kind == EdgeKind.CoShare) arcs.Add((d, s, e.Weight));
         }
-        var csr = CsrGraph.Build(names, arcs);
-        var pr = csr.PageRank();
-        var comp = csr.Components(out var compCount);
-        var commCount = compCount;
-        var comm = metrics.HasFlag(NetworkMetrics.Communities) ? csr.LabelPropagation(out commCount, _o.CommunityIterations) : comp;
-        var bc = metrics.HasFlag(NetworkMetrics.Betweenness) ? csr.Betweenness(BetweennessPivots(csr), _o.Seed) : new double[names.Length];
-
         var slotMs = _graph.SlotMs;
-        var accounts = new AccountMetrics[names.Length];
-        var compSize = new int[Math.Max(compCount, 1)];
-        var seenComm = new int[Math.Max(commCount, 1)];
-        Array.Fill(seenComm, -1);
+        var accounts = new SnapshotInput.Account[names.Length];
         for (var v = 0; v < names.Length; v++)
         {
-            compSize[comp[v]]++;
-            var bridged = 0;
-            foreach (var u in csr.Neighbours(v))
-            {
-                var c = comm[u];
-                if (c == comm[v] || seenComm[c] == v) continue;
-                seenComm[c] = v;
-                bridged++;
-            }
             var (posts, flaggedPosts) = stats[v].Counts(asOfMs, slotMs);
-            accounts[v] = new AccountMetrics(names[v], comm[v], comp[v], pr[v], bc[v], bridged, posts, flaggedPosts,
-                posts == 0 ? 0 : (double)flaggedPosts / posts, stats[v].Followers, csr.Neighbours(v).Length);
+            accounts[v] = new SnapshotInput.Account(posts, flaggedPosts, stats[v].Followers, [.. stats[v].Hashtags]);
         }
-        // By PageRank, ties by account (names are in ordinal order, so by index).
-        var order = new int[names.Length];
-        for (var i = 0; i < order.Length; i++) order[i] = i;
-        Array.Sort(order, (x, y) => pr[x] != pr[y] ? pr[y].CompareTo(pr[x]) : x.CompareTo(y));
-        var clusters = new List<ClusterInfo>();
-        var memberIndex = new List<int>[Math.Max(commCount, 1)];
-        foreach (var v in order) (memberIndex[comm[v]] ??= []).Add(v);
-        var members = new Dictionary<int, List<string>>();
-        var tagCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var id = 0; id < memberIndex.Length; id++)
-        {
-            var list = memberIndex[id];
-            if (list is null) continue;
-            members[id] = list.ConvertAll(v => names[v]);
-            if (list.Count < 2) continue;
-            int posts = 0, flaggedPosts = 0;
-            tagCounts.Clear();
-            foreach (var v in list)
-            {
-                posts += accounts[v].Posts;
-                flaggedPosts += accounts[v].FlaggedPosts;
-                foreach (var (tag, n) in stats[v].Hashtags) tagCounts[tag] = tagCounts.GetValueOrDefault(tag) + n;
-            }
-            var tags = tagCounts.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).Take(5).Select(x => x.Key).ToList();
-            clusters.Add(new ClusterInfo(id, list.Count, posts, flaggedPosts, posts == 0 ? 0 : (double)flaggedPosts / posts,
-                [.. list.Take(5).Select(v => names[v])], tags));
-        }
-        _lastClusters = members;
         sw.Stop();
-        return new NetworkSnapshot
-        {
-            AsOf = asOf,
-            WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(asOfMs - _windowMs),
-            VertexCount = names.Length,
-            EdgeCount = edgeCount,
-            ComponentCount = compCount,
-            LargestComponent = names.Length == 0 ? 0 : compSize.Max(),
-            CommunityCount = commCount,
-            TopAmplifiers = [.. order.Take(_o.TopN).Select(v => accounts[v])],
-            Brokers = [.. accounts.Where(a => a.BridgedCommunities > 0).OrderByDescending(a => a.Betweenness)
-                .ThenByDescending(a => a.BridgedCommunities).ThenByDescending(a => a.Degree)
-                .ThenBy(a => a.Account, StringComparer.Ordinal).Take(_o.TopN)],
-            Clusters = clusters,
-            Accounts = accounts,
-            ComputeMilliseconds = sw.Elapsed.TotalMilliseconds,
-        };
+        return new SnapshotInput(asOf, _windowMs, names, accounts, arcs, edgeCount, _o, sw);
     }
 
     /// <summary>
@@ -446,10 +397,10 @@ public sealed class NetworkEngine
     /// breadth-first searches would visit more than <see cref="NetworkOptions.BetweennessMaxVisits"/> adjacency
     /// entries (at least one).
     /// </summary>
-    private int BetweennessPivots(CsrGraph csr)
+    internal static int BetweennessPivots(CsrGraph csr, NetworkOptions o)
     {
         var perPivot = Math.Max(1L, csr.UndirectedEdgeCount * 2L + csr.VertexCount);
-        return (int)Math.Clamp(_o.BetweennessMaxVisits / perPivot, 1, _o.BetweennessPivots);
+        return (int)Math.Clamp(o.BetweennessMaxVisits / perPivot, 1, o.BetweennessPivots);
     }
 
     /// <summary>Members of a cluster of the most recent <see cref="Snapshot(DateTimeOffset)"/> (taken now when there is none), by PageRank.</summary>

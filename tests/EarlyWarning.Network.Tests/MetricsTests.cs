@@ -60,6 +60,33 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void A_captured_window_computes_the_snapshot_of_its_moment_after_the_engine_went_on()
+    {
+        var stream = CampaignGenerator.Generate(7);
+        var half = stream.Posts.Count / 2;
+        var e = new NetworkEngine(new NetworkOptions { BetweennessPivots = 50 });
+        var reference = new NetworkEngine(new NetworkOptions { BetweennessPivots = 50 });
+        foreach (var p in stream.Posts.Take(half)) { e.Observe(p); reference.Observe(p); }
+        var asOf = e.Now!.Value;
+        var input = e.CaptureSnapshot(asOf);
+        Assert.True(input.AccountCount > 100);
+        // The engine goes on (new posts, new edges, expiry) before the copy is computed.
+        foreach (var p in stream.Posts.Skip(half)) e.Observe(p);
+        var computed = input.Compute(NetworkMetrics.Communities | NetworkMetrics.Betweenness);
+        var expected = reference.Snapshot(asOf, NetworkMetrics.Communities | NetworkMetrics.Betweenness);
+        Assert.Equal(expected.VertexCount, computed.VertexCount);
+        Assert.Equal(expected.EdgeCount, computed.EdgeCount);
+        Assert.Equal(expected.CommunityCount, computed.CommunityCount);
+        Assert.Equal(expected.Accounts, computed.Accounts);
+        Assert.Equal(expected.TopAmplifiers, computed.TopAmplifiers);
+        Assert.Equal(expected.Brokers, computed.Brokers);
+        Assert.Equal(expected.Clusters.Select(c => (c.Id, c.Size, c.Posts, c.FlaggedPosts, string.Join(',', c.TopAccounts), string.Join(',', c.TopHashtags))),
+            computed.Clusters.Select(c => (c.Id, c.Size, c.Posts, c.FlaggedPosts, string.Join(',', c.TopAccounts), string.Join(',', c.TopHashtags))));
+        // Not the engine's present: its window has moved on.
+        Assert.NotEqual(e.Snapshot(e.Now!.Value).Accounts, computed.Accounts);
+    }
+
+    [Fact]
     public void PageRank_ranks_the_most_replied_to_account_first_and_agrees_with_QuikGraph()
     {
         var e = new NetworkEngine(new NetworkOptions());

@@ -15,6 +15,8 @@ public sealed class LiveView : IDashboardLive
     private readonly string? _model;
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private readonly object _gate = new();
+    // Separate from _gate: a status request does not wait for a snapshot being computed.
+    private readonly object _snapshotGate = new();
     private NetworkSnapshot? _snapshot;
     private readonly Stopwatch _snapshotAge = new();
     private (long Read, TimeSpan At) _lastRate;
@@ -112,11 +114,14 @@ public sealed class LiveView : IDashboardLive
 
     private NetworkSnapshot Snapshot()
     {
-        lock (_gate)
+        lock (_snapshotGate)
         {
             if (_snapshot is null || _snapshotAge.Elapsed > SnapshotInterval)
             {
-                _snapshot = _runner.WithNetwork(net => net.Snapshot(net.Now ?? DateTimeOffset.UtcNow));
+                // The network stage is held only while the window is copied; the graph algorithms (a second or more on
+                // a large window) run on the copy while it goes on.
+                var input = _runner.WithNetwork(net => net.CaptureSnapshot(net.Now ?? DateTimeOffset.UtcNow));
+                _snapshot = input.Compute();
                 _snapshotAge.Restart();
             }
             return _snapshot;
