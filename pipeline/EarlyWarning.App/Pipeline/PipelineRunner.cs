@@ -351,12 +351,12 @@ public sealed class PipelineRunner
                     for (var i = 0; i < posts.Count; i++)
                     {
                         Network.Observe(posts[i]);
-                        // The network index holds its own copy of the signature; nothing after this stage reads it.
-                        _signatures.Return(posts[i]);
                         drained.Clear();
                         if (Network.DrainSignals(drained) > 0)
                             foreach (var signal in drained) item.NetworkSignals.Add((i, signal));
                     }
+                    // The network index holds its own copies of the signatures; nothing after this stage reads them.
+                    _signatures.ReturnAll(posts);
                     if (lastState.Elapsed.Ticks >= Interlocked.Read(ref _stateIntervalTicks) && Interlocked.CompareExchange(ref _stateInFlight, 1, 0) == 0)
                     {
                         var started = Stopwatch.GetTimestamp();

@@ -99,9 +99,24 @@ public sealed class SignaturePool
     public void Return(PostEnvelope e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        if (e.MinHash is not { } sig) return;
-        e.MinHash = null;
+        ReturnAll([e]);
+    }
+
+    /// <summary>
+    /// <see cref="Return(PostEnvelope)"/> for every post of a batch under one lock (the network stage, which bounds the
+    /// pipeline, gives a batch back at once rather than taking the lock per post).
+    /// </summary>
+    public void ReturnAll(IReadOnlyList<PostEnvelope> posts)
+    {
+        ArgumentNullException.ThrowIfNull(posts);
         lock (_free)
-            if (_free.Count < MaxKept) _free.Push(sig);
+        {
+            for (var i = 0; i < posts.Count; i++)
+            {
+                if (posts[i].MinHash is not { } sig) continue;
+                posts[i].MinHash = null;
+                if (_free.Count < MaxKept) _free.Push(sig);
+            }
+        }
     }
 }

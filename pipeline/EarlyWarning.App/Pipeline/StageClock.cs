@@ -32,11 +32,18 @@ public sealed class StageClock
     private StageActivity _state;
     private long _since;
     private bool _running;
+    private readonly Func<long> _now;
 
-    public StageClock(string stage)
+    /// <param name="stage">The stage's name.</param>
+    /// <param name="timestamp">
+    /// The time source in <see cref="Stopwatch"/> ticks; <see cref="Stopwatch.GetTimestamp"/> when null (tests pass a
+    /// clock they move themselves).
+    /// </param>
+    public StageClock(string stage, Func<long>? timestamp = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(stage);
         Stage = stage;
+        _now = timestamp ?? Stopwatch.GetTimestamp;
     }
 
     /// <summary>The stage's name (<c>read</c>, <c>decode</c>, <c>classify</c>, <c>network</c>, <c>signals</c>, <c>store</c>).</summary>
@@ -50,7 +57,7 @@ public sealed class StageClock
             if (_running) return;
             _running = true;
             _state = StageActivity.Busy;
-            _since = Stopwatch.GetTimestamp();
+            _since = _now();
         }
     }
 
@@ -60,7 +67,7 @@ public sealed class StageClock
         lock (_gate)
         {
             if (!_running) return;
-            _ticks[(int)_state] += Stopwatch.GetTimestamp() - _since;
+            _ticks[(int)_state] += _now() - _since;
             _running = false;
         }
     }
@@ -68,7 +75,7 @@ public sealed class StageClock
     /// <summary>Charges the time since the last change to the state the stage was in, and enters <paramref name="state"/>.</summary>
     public void Enter(StageActivity state)
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = _now();
         lock (_gate)
         {
             if (_running) _ticks[(int)_state] += now - _since;
@@ -86,7 +93,7 @@ public sealed class StageClock
             lock (_gate)
             {
                 var t = _ticks[(int)state];
-                if (_running && _state == state) t += Stopwatch.GetTimestamp() - _since;
+                if (_running && _state == state) t += _now() - _since;
                 return Stopwatch.GetElapsedTime(0, t);
             }
         }

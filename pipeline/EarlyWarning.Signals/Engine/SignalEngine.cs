@@ -357,11 +357,11 @@ public sealed class SignalEngine
         }
         if (s is null)
         {
-            key ??= country + "\u001f" + region;
+            var newKey = key!; // made above whenever the series was not found
             s = new TrafficSeries { Country = country, Region = region };
-            st.Traffic[key] = s;
+            st.Traffic[newKey] = s;
             st.Stats.SeriesEvicted += EvictLru(st.Traffic, _o.MaxSeries, x => x.LastTouched);
-            if (!st.Traffic.ContainsKey(key)) st.Traffic[key] = s;
+            if (!st.Traffic.ContainsKey(newKey)) st.Traffic[newKey] = s;
         }
         s.Ring.Add(minute);
         s.LastTouched = Math.Max(s.LastTouched, minute);

@@ -7,13 +7,23 @@ namespace EarlyWarning.App.Tests.Pipeline;
 public sealed class StageClockTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(150);
-    // Timer resolution: a sleep of 150 ms is never measured as much less.
+    // The clocks read a time the tests move themselves, so a wait of 150 ms is exactly that; the bound leaves room
+    // for the tick conversion.
     private static readonly TimeSpan AtLeast = TimeSpan.FromMilliseconds(130);
+
+    /// <summary>A time source in <see cref="System.Diagnostics.Stopwatch"/> ticks that moves only when told.</summary>
+    private sealed class FakeTime
+    {
+        private long _ticks = 1_000_000;
+        public long Now() => Interlocked.Read(ref _ticks);
+        public void Advance(TimeSpan t) => Interlocked.Add(ref _ticks, (long)(t.TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
+    }
 
     [Fact]
     public async Task Waiting_on_an_empty_channel_is_idle_and_a_ready_one_costs_nothing()
     {
-        var clock = new StageClock("decode");
+        var time = new FakeTime();
+        var clock = new StageClock("decode", time.Now);
         var channel = Channel.CreateBounded<int>(4);
         clock.Start();
         await channel.Writer.WriteAsync(1);
@@ -22,7 +32,7 @@ public sealed class StageClockTests
         Assert.True(channel.Reader.TryRead(out _));
 
         var waiting = clock.WaitToReadAsync(channel.Reader).AsTask();
-        await Task.Delay(Wait);
+        time.Advance(Wait);
         // The running wait is visible before it ends.
         Assert.True(clock[StageActivity.Idle] >= AtLeast, $"idle {clock[StageActivity.Idle]} while waiting");
         await channel.Writer.WriteAsync(2);
@@ -34,7 +44,7 @@ public sealed class StageClockTests
 
         // Stopped: the totals no longer grow.
         var busy = clock[StageActivity.Busy];
-        await Task.Delay(50);
+        time.Advance(TimeSpan.FromMilliseconds(50));
         Assert.Equal(busy, clock[StageActivity.Busy]);
         Assert.Equal(idle, clock[StageActivity.Idle]);
     }
@@ -42,14 +52,15 @@ public sealed class StageClockTests
     [Fact]
     public async Task Waiting_for_room_in_the_next_channel_is_back_pressure()
     {
-        var clock = new StageClock("classify");
+        var time = new FakeTime();
+        var clock = new StageClock("classify", time.Now);
         var channel = Channel.CreateBounded<int>(1);
         clock.Start();
         await clock.WriteAsync(channel.Writer, 1);
         Assert.Equal(TimeSpan.Zero, clock[StageActivity.Backpressured]);
 
         var handOver = clock.WriteAsync(channel.Writer, 2).AsTask();
-        await Task.Delay(Wait);
+        time.Advance(Wait);
         Assert.False(handOver.IsCompleted);
         Assert.True(channel.Reader.TryRead(out var first));
         Assert.Equal(1, first);
@@ -64,14 +75,19 @@ public sealed class StageClockTests
     [Fact]
     public async Task Busy_time_is_what_is_left_between_waits()
     {
-        var clock = new StageClock("network");
+        var time = new FakeTime();
+        var clock = new StageClock("network", time.Now);
         clock.Start();
-        Thread.Sleep(Wait); // working
-        await clock.BackPressured(new ValueTask(Task.Delay(Wait)));
+        time.Advance(Wait); // working
+        var next = new TaskCompletionSource();
+        var handOver = clock.BackPressured(new ValueTask(next.Task));
+        time.Advance(Wait); // waiting on the next stage
+        next.SetResult();
+        await handOver;
         clock.Stop();
         Assert.True(clock[StageActivity.Busy] >= AtLeast, $"busy {clock[StageActivity.Busy]}");
         Assert.True(clock[StageActivity.Backpressured] >= AtLeast, $"back-pressured {clock[StageActivity.Backpressured]}");
-        // Busy excludes the wait: not both sleeps.
+        // Busy excludes the wait: not both intervals.
         Assert.True(clock[StageActivity.Busy] < Wait * 2, $"busy {clock[StageActivity.Busy]}");
         Assert.Matches(@"^network busy \d+ % \(\d+\.\d s\), idle 0 %, back-pressured \d+ %$", clock.Describe());
     }
@@ -79,15 +95,18 @@ public sealed class StageClockTests
     [Fact]
     public async Task The_busiest_stage_between_two_marks_is_the_one_that_worked_while_the_other_waited()
     {
-        var working = new StageClock("network");
-        var waiting = new StageClock("decode");
+        var time = new FakeTime();
+        var working = new StageClock("network", time.Now);
+        var waiting = new StageClock("decode", time.Now);
         StageClock[] clocks = [waiting, working];
         var before = StageClock.Mark(clocks);
         Assert.Null(StageClock.Busiest(clocks, before, StageClock.Mark(clocks))); // nothing ran yet
         working.Start();
         waiting.Start();
-        var handOver = waiting.BackPressured(new ValueTask(Task.Delay(Wait)));
-        Thread.Sleep(Wait); // the network stage works while decode waits on it
+        var next = new TaskCompletionSource();
+        var handOver = waiting.BackPressured(new ValueTask(next.Task));
+        time.Advance(Wait); // the network stage works while decode waits on it
+        next.SetResult();
         await handOver;
         working.Stop();
         waiting.Stop();
