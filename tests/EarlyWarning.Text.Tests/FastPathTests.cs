@@ -52,6 +52,53 @@ public class FastPathTests
         }, iter: 300);
     }
 
+    [Fact]
+    public void Sorting_network_sorts_like_array_sort()
+    {
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx2.IsSupported, SimdKeySort.IsSupported);
+        if (!SimdKeySort.IsSupported) return; // Featurize takes the radix sort, which the test above covers
+        // Every size up to the limit crosses each padding step (64, 128, ... 1024) and each in-register merge level.
+        var sizes = Gen.OneOf(Gen.Int[0, 70], Gen.Int[0, SimdKeySort.MaxKeys]);
+        Gen.Select(sizes, Gen.Int[0, int.MaxValue], Gen.Int[0, 3]).Sample((n, seed, spread) =>
+        {
+            var rng = new Random(seed);
+            var buffer = new int[SimdKeySort.PaddedLength(n)];
+            for (var i = 0; i < n; i++)
+                buffer[i] = spread switch
+                {
+                    0 => rng.Next(4),                               // few distinct values: long runs of equal keys
+                    1 => rng.Next(1 << 19),                         // the default model's key range
+                    2 => int.MaxValue - rng.Next(3),                // keys equal to or beside the padding value
+                    _ => rng.Next(),
+                };
+            var expected = buffer[..n];
+            Array.Sort(expected);
+            SimdKeySort.Sort(buffer, n);
+            Assert.Equal(expected, buffer[..n]);
+        }, iter: 2000);
+    }
+
+    [Fact]
+    public void Branch_free_merge_equals_the_merge_it_replaces()
+    {
+        // Sorted keys with duplicates and signed cancellations, into outputs wide enough for every key and into
+        // narrower ones (where only the lowest indices are kept).
+        Gen.Select(Gen.Int[0, 400], Gen.Int[1, 500], Gen.Int[1, 64], Gen.Int[0, int.MaxValue]).Sample((n, width, distinct, seed) =>
+        {
+            var rng = new Random(seed);
+            var keys = new int[n];
+            for (var i = 0; i < n; i++) keys[i] = rng.Next(distinct) << 1 | rng.Next(2);
+            Array.Sort(keys);
+            int[] i1 = new int[width], i2 = new int[width];
+            float[] v1 = new float[width], v2 = new float[width];
+            var n1 = FeatureHasher.Merge(keys, i1, v1);
+            var n2 = FeatureHasher.MergeSorted(keys, i2, v2, ThreadScratch.Current);
+            Assert.Equal(n1, n2);
+            Assert.Equal(i1[..n1], i2[..n2]);
+            Assert.Equal(v1[..n1], v2[..n2]);
+        }, iter: 3000);
+    }
+
     // ASCII text takes the vectorised path; a non-ASCII suffix behind a newline (which no step joins across) forces
     // the general path for the same text, so both must agree on the shared prefix.
     private static readonly Gen<string> AsciiTricky = Gen.OneOfConst(

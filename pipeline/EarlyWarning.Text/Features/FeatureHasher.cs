@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EarlyWarning.Text.Internal;
 using EarlyWarning.Text.Normalization;
 using EarlyWarning.Text.Tokenization;
@@ -9,7 +10,9 @@ namespace EarlyWarning.Text.Features;
 /// <summary>
 /// Hashed word and character n-grams into a fixed feature space, written into caller-provided spans.
 /// Thread-safe: holds no mutable state. Allocation-free per call in steady state (per-thread scratch buffers; texts
-/// longer than those rent from the shared pool). Feature keys are sorted with a branch-free radix sort.
+/// longer than those rent from the shared pool). Feature keys are sorted with AVX2 sorting networks
+/// (<see cref="SimdKeySort"/>; a branch-free radix sort where AVX2 is missing or a text has over 1,024 keys) and
+/// merged without data-dependent branches.
 /// </summary>
 public sealed class FeatureHasher
 {
@@ -75,10 +78,20 @@ public sealed class FeatureHasher
         try
         {
             var raw = ThreadScratch.Get(scratch.Keys, rawCap, ref rentedRaw);
-            var sorted = ThreadScratch.Get(scratch.Sorted, rawCap, ref rentedSorted);
             var count = Collect(norm, raw);
-            var keys = KeySort.Sort(raw.AsSpan(0, count), sorted.AsSpan(0, count), _keyBits);
-            return Merge(keys, indices[..cap], values[..cap]);
+            int w;
+            if (SimdKeySort.IsSupported && count <= SimdKeySort.MaxKeys && raw.Length >= SimdKeySort.PaddedLength(count))
+            {
+                SimdKeySort.Sort(raw, count);
+                w = MergeSorted(raw.AsSpan(0, count), indices[..cap], values[..cap], scratch);
+            }
+            else
+            {
+                var sorted = ThreadScratch.Get(scratch.Sorted, rawCap, ref rentedSorted);
+                w = Merge(KeySort.Sort(raw.AsSpan(0, count), sorted.AsSpan(0, count), _keyBits), indices[..cap], values[..cap]);
+            }
+            if (_o.L2Normalize) ScaleToUnitNorm(values[..w]);
+            return w;
         }
         finally
         {
@@ -223,8 +236,8 @@ public sealed class FeatureHasher
     private int Index(ulong h) => (int)(h & (ulong)_mask);
     private float Sign(ulong h) => !_o.Signed || (h >> 63) == 0 ? 1f : -1f;
 
-    // Sums the signs of equal indices (sorted keys), drops sums that cancelled, then scales to unit L2 norm.
-    private int Merge(ReadOnlySpan<int> keys, Span<int> indices, Span<float> values)
+    // Sums the signs of equal indices (sorted keys) and drops sums that cancelled (the radix-sort path).
+    internal static int Merge(ReadOnlySpan<int> keys, Span<int> indices, Span<float> values)
     {
         if (keys.Length == 0 || indices.Length == 0) return 0;
         var w = 0;
@@ -255,15 +268,60 @@ public sealed class FeatureHasher
             values[w] = v;
             w++;
         }
-        if (_o.L2Normalize && w > 0)
-        {
-            var vals = values[..w];
-            var sum = 0f;
-            foreach (var x in vals) sum += x * x;
-            var inv = 1f / MathF.Sqrt(sum);
-            for (var j = 0; j < vals.Length; j++) vals[j] *= inv;
-        }
         return w;
+    }
+
+    /// <summary>
+    /// <see cref="Merge"/> without a data-dependent branch (a post's keys are mostly distinct, so "same index as the
+    /// last?" mispredicts whenever it is not): every step writes the group so far and advances past it only when the
+    /// next key starts a new index and the group's sum is non-zero. Writes into the outputs when they have room for
+    /// one slot per key, else into the thread's scratch and copies the first <c>indices.Length</c> pairs.
+    /// </summary>
+    internal static int MergeSorted(ReadOnlySpan<int> keys, Span<int> indices, Span<float> values, ThreadScratch scratch)
+    {
+        if (keys.IsEmpty || indices.IsEmpty) return 0;
+        if (indices.Length > keys.Length && values.Length > keys.Length) return MergeSortedInto(keys, indices, values);
+        var idx = scratch.MergedIndices;
+        var val = scratch.MergedValues;
+        var w = Math.Min(MergeSortedInto(keys, idx, val), Math.Min(indices.Length, values.Length));
+        idx.AsSpan(0, w).CopyTo(indices);
+        val.AsSpan(0, w).CopyTo(values);
+        return w;
+    }
+
+    // Needs keys.Length + 1 slots in each output (the last step's write lands one past the last kept pair at most).
+    private static int MergeSortedInto(ReadOnlySpan<int> keys, Span<int> indices, Span<float> values)
+    {
+        if (indices.Length <= keys.Length || values.Length <= keys.Length) throw new ArgumentException("outputs need keys.Length + 1 slots");
+        ref var k0 = ref MemoryMarshal.GetReference(keys);
+        ref var i0 = ref MemoryMarshal.GetReference(indices);
+        ref var v0 = ref MemoryMarshal.GetReference(values);
+        nint w = 0;
+        var cur = k0 >> 1;
+        var v = 1 - ((k0 & 1) << 1);
+        for (nint i = 1; i < keys.Length; i++)
+        {
+            var k = Unsafe.Add(ref k0, i);
+            var index = k >> 1;
+            Unsafe.Add(ref i0, w) = cur;
+            Unsafe.Add(ref v0, w) = v;
+            var next = index != cur ? 1 : 0;
+            w += next & (v != 0 ? 1 : 0);             // keep the group just closed unless it cancelled out
+            v = (v & (next - 1)) + 1 - ((k & 1) << 1); // a new group starts from this key's sign
+            cur = index;
+        }
+        Unsafe.Add(ref i0, w) = cur;
+        Unsafe.Add(ref v0, w) = v;
+        return (int)w + (v != 0 ? 1 : 0);
+    }
+
+    private static void ScaleToUnitNorm(Span<float> values)
+    {
+        if (values.IsEmpty) return;
+        var sum = 0f;
+        foreach (var x in values) sum += x * x;
+        var inv = 1f / MathF.Sqrt(sum);
+        for (var j = 0; j < values.Length; j++) values[j] *= inv;
     }
 }
 

@@ -25,6 +25,9 @@ internal sealed class ThreadScratch
     /// <summary>Raw feature keys and sort scratch (Featurize).</summary>
     public readonly int[] Keys = new int[CharCapacity * 6];
     public readonly int[] Sorted = new int[CharCapacity * 6];
+    /// <summary>Merged features when the caller's spans are narrower than a post's keys (Featurize, sorting-network path).</summary>
+    public readonly int[] MergedIndices = new int[Features.SimdKeySort.MaxKeys + 1];
+    public readonly float[] MergedValues = new float[Features.SimdKeySort.MaxKeys + 1];
     /// <summary>Zawgyi text converted to Unicode (Normalize); created on a thread's first Zawgyi post.</summary>
     public char[] Zawgyi => _zawgyi ??= new char[CharCapacity * 2 + 16];
     /// <summary>ICU's in-place transform buffer (ZawgyiConverter); created on a thread's first Zawgyi post.</summary>
