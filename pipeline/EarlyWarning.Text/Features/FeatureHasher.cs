@@ -78,7 +78,7 @@ public sealed class FeatureHasher
         try
         {
             var raw = ThreadScratch.Get(scratch.Keys, rawCap, ref rentedRaw);
-            var count = Collect(norm, raw);
+            var count = Collect(norm, raw, scratch.PaddedWord);
             int w;
             if (SimdKeySort.IsSupported && count <= SimdKeySort.MaxKeys && raw.Length >= SimdKeySort.PaddedLength(count))
             {
@@ -157,7 +157,7 @@ public sealed class FeatureHasher
     public static int MaxWordNgrams(int length) => 2 * length + 2;
 
     // Raw features as (index << 1 | negative) keys, so one primitive sort groups them.
-    private int Collect(ReadOnlySpan<char> norm, int[] raw)
+    private int Collect(ReadOnlySpan<char> norm, int[] raw, char[] padded)
     {
         var count = 0;
         ulong prev = 0;
@@ -175,7 +175,7 @@ public sealed class FeatureHasher
             prev = h;
             havePrev = true;
             if (chars && tok.Kind == TokenKind.Word)
-                count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgrams35(word, raw, count) : AddCharNgrams(word, raw, count);
+                count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgrams35(word, raw, count, padded) : AddCharNgrams(word, raw, count);
         }
         return count;
     }
@@ -200,32 +200,42 @@ public sealed class FeatureHasher
         return count;
     }
 
-    // The default 3..5 range, unrolled: the same hashes as AddCharNgrams, with the FNV state of each start's first
-    // two characters shared and no per-character edge tests in the inner loop.
-    private int AddCharNgrams35(ReadOnlySpan<char> word, int[] raw, int count)
+    // The default 3..5 range: the same hashes as AddCharNgrams, over a copy of the word padded as '<' word '>', so the
+    // inner loop has no edge tests. Starts 0 .. n-3 have all three n-grams; the last two starts (a 4- and 3-gram, then
+    // a 3-gram) are unrolled after it. Words of one or two letters go through the general loop.
+    private int AddCharNgrams35(ReadOnlySpan<char> word, int[] raw, int count, char[] padded)
     {
         var n = word.Length;
+        if (n < 3 || n + 2 > padded.Length) return AddCharNgrams(word, raw, count);
+        padded[0] = '<';
+        word.CopyTo(padded.AsSpan(1));
+        padded[n + 1] = '>';
         var seed = _charSeed;
         var mask = _mask;
         var signed = _o.Signed ? 1 : 0;
-        var dst = raw.AsSpan(count, 3 * n + 3);
-        var w = 0;
-        // Padded text is '<' word '>' (length n + 2); a start s covers padded[s .. s + 4].
-        for (var s = 0; s + 3 <= n + 2; s++)
+        ref var p = ref MemoryMarshal.GetArrayDataReference(padded);
+        ref var dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(raw), count);
+        _ = raw[count + 3 * n]; // the n + 2 starts write 3n keys: one bounds check for all of them
+        nint w = 0;
+        nint last = n - 2; // starts 0 .. n-3 have a 5-gram
+        for (nint s = 0; s < last; s++)
         {
-            var c0 = s == 0 ? '<' : word[s - 1];
-            var c1 = s + 1 == n + 1 ? '>' : word[s];
-            var c2 = s + 2 == n + 1 ? '>' : word[s + 1];
-            var h = TextHash.Step(TextHash.Step(TextHash.Step(seed, c0), c1), c2);
-            dst[w++] = KeyOf(TextHash.Finish(h ^ 3), mask, signed);
-            if (s + 3 > n + 1) continue;
-            h = TextHash.Step(h, s + 3 == n + 1 ? '>' : word[s + 2]);
-            dst[w++] = KeyOf(TextHash.Finish(h ^ 4), mask, signed);
-            if (s + 4 > n + 1) continue;
-            h = TextHash.Step(h, s + 4 == n + 1 ? '>' : word[s + 3]);
-            dst[w++] = KeyOf(TextHash.Finish(h ^ 5), mask, signed);
+            var h = TextHash.Step(TextHash.Step(TextHash.Step(seed, Unsafe.Add(ref p, s)), Unsafe.Add(ref p, s + 1)), Unsafe.Add(ref p, s + 2));
+            Unsafe.Add(ref dst, w) = KeyOf(TextHash.Finish(h ^ 3), mask, signed);
+            h = TextHash.Step(h, Unsafe.Add(ref p, s + 3));
+            Unsafe.Add(ref dst, w + 1) = KeyOf(TextHash.Finish(h ^ 4), mask, signed);
+            h = TextHash.Step(h, Unsafe.Add(ref p, s + 4));
+            Unsafe.Add(ref dst, w + 2) = KeyOf(TextHash.Finish(h ^ 5), mask, signed);
+            w += 3;
         }
-        return count + w;
+        // Start n-2 covers word[n-3], word[n-2], word[n-1], '>': a 3-gram and a 4-gram; start n-1 a 3-gram.
+        var t = TextHash.Step(TextHash.Step(TextHash.Step(seed, Unsafe.Add(ref p, last)), Unsafe.Add(ref p, last + 1)), Unsafe.Add(ref p, last + 2));
+        Unsafe.Add(ref dst, w) = KeyOf(TextHash.Finish(t ^ 3), mask, signed);
+        t = TextHash.Step(t, Unsafe.Add(ref p, last + 3));
+        Unsafe.Add(ref dst, w + 1) = KeyOf(TextHash.Finish(t ^ 4), mask, signed);
+        var u = TextHash.Step(TextHash.Step(TextHash.Step(seed, Unsafe.Add(ref p, last + 1)), Unsafe.Add(ref p, last + 2)), Unsafe.Add(ref p, last + 3));
+        Unsafe.Add(ref dst, w + 2) = KeyOf(TextHash.Finish(u ^ 3), mask, signed);
+        return count + (int)w + 3;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -25,6 +25,8 @@ internal sealed class ThreadScratch
     /// <summary>Raw feature keys and sort scratch (Featurize).</summary>
     public readonly int[] Keys = new int[CharCapacity * 6];
     public readonly int[] Sorted = new int[CharCapacity * 6];
+    /// <summary>One word as '&lt;' word '&gt;' for its character n-grams (Featurize; longer words take the general loop).</summary>
+    public readonly char[] PaddedWord = new char[256];
     /// <summary>Merged features when the caller's spans are narrower than a post's keys (Featurize, sorting-network path).</summary>
     public readonly int[] MergedIndices = new int[Features.SimdKeySort.MaxKeys + 1];
     public readonly float[] MergedValues = new float[Features.SimdKeySort.MaxKeys + 1];
