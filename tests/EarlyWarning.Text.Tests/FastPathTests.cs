@@ -119,6 +119,55 @@ public class FastPathTests
         }, iter: 3000);
     }
 
+    // Letters (Latin, Cyrillic look-alikes, Sinhala), digits, l33t symbols, spacers, repeats and separators, mixed.
+    private static readonly Gen<string> WordTricky = Gen.OneOfConst(
+            'a', 'k', 'l', 'l', 'i', 'о', 'е', 'і', 'ᴋ', 'ස', 'ි', '0', '1', '3', '9', '@', '$', '!', '|', ' ', ' ', '.', '-',
+            '_', '*', '·', '#', '\'', '\n', ',', '“', 'x', 'x')
+        .Array[0, 90].Select(a => new string(a));
+
+    [Fact]
+    public void Word_folding_that_jumps_between_matches_equals_the_full_word_scan()
+    {
+        Gen.Select(WordTricky, Gen.Bool, Gen.Bool).Sample((text, homoglyphs, leet) =>
+        {
+            var jumped = text.ToCharArray();
+            TextNormalizer.FoldWords(jumped, homoglyphs, leet);
+            var full = text.ToCharArray();
+            for (var i = 0; i < full.Length;) i = TextNormalizer.FoldWordAt(full, i, homoglyphs, leet);
+            Assert.Equal(new string(full), new string(jumped));
+        }, iter: 5000);
+    }
+
+    [Fact]
+    public void Vectorised_repeat_and_spacer_scans_equal_their_scalar_definitions()
+    {
+        WordTricky.Sample(text =>
+        {
+            var spaced = false;
+            for (var p = 0; p + 2 < text.Length; p++) spaced |= text[p] == text[p + 2] && TextNormalizer.IsSpacer(text[p]);
+            Assert.Equal(spaced, TextNormalizer.MayHaveSpacedLetters(text));
+
+            // Collapse from the first repeat on must equal the loop run from the start.
+            var expected = new System.Text.StringBuilder();
+            var last = '\0';
+            var run = 0;
+            foreach (var c in text)
+            {
+                if (c == last && (CharTable.Of(c) & (CharTable.LetterLike | CharTable.Mark)) == CharTable.LetterLike)
+                {
+                    run++;
+                    if (c < '\u0530' || run >= 2) continue;
+                }
+                else run = 0;
+                expected.Append(c);
+                last = c;
+            }
+            var buffer = text.ToCharArray();
+            var n = TextNormalizer.CollapseRepeats(buffer);
+            Assert.Equal(expected.ToString(), new string(buffer, 0, n));
+        }, iter: 5000);
+    }
+
     [Fact]
     public void Long_texts_past_the_thread_buffers_featurise_like_their_normalised_form()
     {

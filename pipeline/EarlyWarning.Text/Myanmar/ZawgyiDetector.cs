@@ -92,12 +92,8 @@ public sealed class ZawgyiDetector
     }
 
     /// <summary>True when the text contains any character the model scores (Myanmar script ranges).</summary>
-    public static bool ContainsMyanmar(ReadOnlySpan<char> text)
-    {
-        foreach (var c in text)
-            if (c is >= '\u1000' and <= '\u109F' or >= '\uAA60' and <= '\uAA7F' or >= '\uA9E0' and <= '\uA9FF') return true;
-        return false;
-    }
+    public static bool ContainsMyanmar(ReadOnlySpan<char> text) =>
+        text.ContainsAnyInRange('\u1000', '\u109F') || text.ContainsAnyInRange('\uAA60', '\uAA7F') || text.ContainsAnyInRange('\uA9E0', '\uA9FF');
 
     // Supplementary code points all map to state 0, and so do both halves of a surrogate pair: indexing by UTF-16
     // unit gives the same result as indexing by code point.

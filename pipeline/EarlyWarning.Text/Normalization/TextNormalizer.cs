@@ -1,5 +1,9 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using EarlyWarning.Text.Internal;
 using EarlyWarning.Text.Myanmar;
@@ -239,44 +243,70 @@ public sealed class TextNormalizer
         _ => '\0',
     };
 
-    // Homoglyphs and l33t, word by word, in place (both map one char to one char). A word with no character at or
-    // above U+0131 has no confusable, and one without digits or l33t symbols has nothing to map: both are skipped.
+    // Homoglyphs and l33t, word by word, in place (both map one char to one char). Only a word holding a character
+    // at or above U+0131 (homoglyphs) or a digit or l33t symbol (l33t) can change, so the scan jumps from one such
+    // character to the next with vectorised searches and folds just the words around them.
     private void FoldWords(Span<char> s)
     {
         var homoglyphs = Has(NormalizationSteps.Homoglyphs) && HasConfusableRange(s);
         var leet = Has(NormalizationSteps.Leet) && s.ContainsAny(LeetChars);
         if (!homoglyphs && !leet) return; // nothing either step could change (vectorised checks)
+        FoldWords(s, homoglyphs, leet);
+    }
+
+    internal static void FoldWords(Span<char> s, bool homoglyphs, bool leet)
+    {
+        int nextLeet = -1, nextHigh = -1;
         var i = 0;
         while (i < s.Length)
         {
-            var c = s[i];
-            if (!IsWordy(c)) { i++; continue; }
-            var start = i++;
-            var high = IsConfusableRange(c);
-            var symbols = char.IsAsciiDigit(c);
-            while (i < s.Length)
-            {
-                var d = s[i];
-                if (IsWordy(d))
-                {
-                    high |= IsConfusableRange(d);
-                    symbols |= char.IsAsciiDigit(d);
-                    i++;
-                    continue;
-                }
-                // A l33t symbol belongs to the word only inside it: "h@te", "k!ll" (a leading '@' is a mention).
-                if (IsLeetSymbol(d) && i + 1 < s.Length && (IsWordy(s[i + 1]) || IsLeetSymbol(s[i + 1])))
-                {
-                    symbols = true;
-                    i++;
-                    continue;
-                }
-                break;
-            }
-            var word = s[start..i];
-            if (homoglyphs && high) FoldHomoglyphs(word);
-            if (leet && symbols) FoldLeet(word);
+            if (nextLeet < i) nextLeet = leet ? IndexFrom(s, i, s[i..].IndexOfAny(LeetChars)) : int.MaxValue;
+            if (nextHigh < i) nextHigh = homoglyphs ? IndexFrom(s, i, IndexOfConfusableRange(s[i..])) : int.MaxValue;
+            var next = Math.Min(nextLeet, nextHigh);
+            if (next == int.MaxValue) return;
+            // A character that is neither part of a word nor a l33t symbol ends any word, so the word scan can
+            // start right after the last such character before the match, as if it had run from the beginning.
+            var j = next;
+            while (j > i && (IsWordy(s[j - 1]) || IsLeetSymbol(s[j - 1]))) j--;
+            i = j;
+            while (i <= next && i < s.Length) i = FoldWordAt(s, i, homoglyphs, leet);
         }
+    }
+
+    private static int IndexFrom(ReadOnlySpan<char> s, int offset, int found) => found < 0 ? int.MaxValue : offset + found;
+
+    // One step of the word scan at i: past a character outside words, or past the word starting there (folded when
+    // it holds what a step acts on). Returns where the scan goes on.
+    internal static int FoldWordAt(Span<char> s, int i, bool homoglyphs, bool leet)
+    {
+        var c = s[i];
+        if (!IsWordy(c)) return i + 1;
+        var start = i++;
+        var high = IsConfusableRange(c);
+        var symbols = char.IsAsciiDigit(c);
+        while (i < s.Length)
+        {
+            var d = s[i];
+            if (IsWordy(d))
+            {
+                high |= IsConfusableRange(d);
+                symbols |= char.IsAsciiDigit(d);
+                i++;
+                continue;
+            }
+            // A l33t symbol belongs to the word only inside it: "h@te", "k!ll" (a leading '@' is a mention).
+            if (IsLeetSymbol(d) && i + 1 < s.Length && (IsWordy(s[i + 1]) || IsLeetSymbol(s[i + 1])))
+            {
+                symbols = true;
+                i++;
+                continue;
+            }
+            break;
+        }
+        var word = s[start..i];
+        if (homoglyphs && high) FoldHomoglyphs(word);
+        if (leet && symbols) FoldLeet(word);
+        return i;
     }
 
     private static readonly SearchValues<char> LeetChars = SearchValues.Create("0123456789@$!|");
@@ -286,6 +316,13 @@ public sealed class TextNormalizer
 
     private static bool HasConfusableRange(ReadOnlySpan<char> s) =>
         s.ContainsAnyInRange('\u0131', '\u052F') || s.ContainsAnyInRange('\u1D00', '\u1D22');
+
+    private static int IndexOfConfusableRange(ReadOnlySpan<char> s)
+    {
+        var a = s.IndexOfAnyInRange('\u0131', '\u052F');
+        var b = s[..(a < 0 ? s.Length : a)].IndexOfAnyInRange('\u1D00', '\u1D22');
+        return b >= 0 ? b : a;
+    }
 
     private static void FoldHomoglyphs(Span<char> word)
     {
@@ -333,7 +370,7 @@ public sealed class TextNormalizer
         }
     }
 
-    private static bool IsSpacer(char c) => c is ' ' or '.' or '-' or '*' or '_' or '\u00B7';
+    internal static bool IsSpacer(char c) => c is ' ' or '.' or '-' or '*' or '_' or '\u00B7';
 
     // Latin, Greek and Cyrillic single letters (not followed by a combining mark) are candidates for re-joining.
     private static bool IsJoinableLetter(Span<char> s, int i) =>
@@ -341,11 +378,44 @@ public sealed class TextNormalizer
         && (i + 1 >= s.Length || IsSpacer(s[i + 1]) || !IsWordy(s[i + 1]));
 
     // A chain of three spaced letters needs the same spacer at p and p + 2: text without that is left as it is.
-    private static bool MayHaveSpacedLetters(ReadOnlySpan<char> s)
+    // Sixteen positions at a time where vectors are accelerated.
+    internal static bool MayHaveSpacedLetters(ReadOnlySpan<char> s)
     {
-        for (var p = 0; p + 2 < s.Length; p++)
+        var p = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var s0 = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(s));
+            for (; p + 2 + Vector256<ushort>.Count <= s.Length; p += Vector256<ushort>.Count)
+            {
+                var a = Vector256.LoadUnsafe(ref s0, (nuint)p);
+                var b = Vector256.LoadUnsafe(ref s0, (nuint)p + 2);
+                var spacer = Vector256.Equals(a, Vector256.Create((ushort)' ')) | Vector256.Equals(a, Vector256.Create((ushort)'.'))
+                    | Vector256.Equals(a, Vector256.Create((ushort)'-')) | Vector256.Equals(a, Vector256.Create((ushort)'*'))
+                    | Vector256.Equals(a, Vector256.Create((ushort)'_')) | Vector256.Equals(a, Vector256.Create((ushort)'\u00B7'));
+                if ((Vector256.Equals(a, b) & spacer) != Vector256<ushort>.Zero) return true;
+            }
+        }
+        for (; p + 2 < s.Length; p++)
             if (s[p] == s[p + 2] && IsSpacer(s[p])) return true;
         return false;
+    }
+
+    // The first position holding the same character as the one before it, or -1: nothing before it can collapse.
+    private static int FirstRepeat(ReadOnlySpan<char> s)
+    {
+        var i = 1;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var s0 = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(s));
+            for (; i + Vector256<ushort>.Count <= s.Length; i += Vector256<ushort>.Count)
+            {
+                var eq = Vector256.Equals(Vector256.LoadUnsafe(ref s0, (nuint)i), Vector256.LoadUnsafe(ref s0, (nuint)i - 1));
+                if (eq != Vector256<ushort>.Zero) return i + BitOperations.TrailingZeroCount(eq.ExtractMostSignificantBits());
+            }
+        }
+        for (; i < s.Length; i++)
+            if (s[i] == s[i - 1]) return i;
+        return -1;
     }
 
     private static int JoinSpacedLetters(Span<char> s)
@@ -384,12 +454,15 @@ public sealed class TextNormalizer
         return w;
     }
 
-    private static int CollapseRepeats(Span<char> s)
+    internal static int CollapseRepeats(Span<char> s)
     {
-        var w = 0;
-        var last = '\0';
+        // Up to the first pair of equal neighbours every character is kept as it is, with no run in progress.
+        var first = FirstRepeat(s);
+        if (first < 0) return s.Length;
+        var w = first;
+        var last = s[first - 1];
         var run = 0;
-        for (var r = 0; r < s.Length; r++)
+        for (var r = first; r < s.Length; r++)
         {
             var c = s[r];
             if (c == last && (CharTable.Of(c) & (CharTable.LetterLike | CharTable.Mark)) == CharTable.LetterLike)
