@@ -112,6 +112,22 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void Quick_check_sees_every_composing_pair()
+    {
+        // Each canonical pair as two characters (and after a prefix) is not NFKC: the quick check must not claim it is.
+        var pairs = 0;
+        foreach (var key in NfkcData.Pairs)
+        {
+            var text = new string([(char)(key >> 16), (char)(key & 0xFFFF)]);
+            if (text.IsNormalized(NormalizationForm.FormKC)) continue; // composition exclusions and the like
+            pairs++;
+            Assert.False(NfkcQuickCheck.IsKnownNormalized(text), $"U+{(int)text[0]:X4} U+{(int)text[1]:X4}");
+            Assert.False(NfkcQuickCheck.IsKnownNormalized("ab " + text), $"U+{(int)text[0]:X4} U+{(int)text[1]:X4} after a prefix");
+        }
+        Assert.True(pairs > 800, $"only {pairs} pairs checked");
+    }
+
+    [Fact]
     public void Simple_nfkc_path_agrees_with_icu_on_real_text_and_on_every_mapped_character()
     {
         var buf = new char[4 * 70_000];

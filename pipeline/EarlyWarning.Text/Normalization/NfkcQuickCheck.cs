@@ -8,7 +8,11 @@ namespace EarlyWarning.Text.Normalization;
 internal static class NfkcQuickCheck
 {
     private static readonly byte[] Table = BuildTable();      // U+0000..U+1FFFF -> 0 / ccc / 255
-    private static readonly bool[] Composes = BuildComposes(); // BMP second elements of compositions
+    // Per BMP character: SecondOfPair when it is the second element of a composition, FirstOfPair when it can be the
+    // first (a starter some second composes with), so most marks skip the pair search after a starter that composes
+    // with nothing (Sinhala's virama after a consonant, say).
+    private const byte SecondOfPair = 1, FirstOfPair = 2;
+    private static readonly byte[] Composes = BuildComposes();
     // Copied out of the generated spans once: non-byte span properties allocate per access in Debug builds.
     private static readonly uint[] Pairs = NfkcData.Pairs.ToArray();
     private static readonly char[] Composites = NfkcData.Composites.ToArray();
@@ -38,7 +42,7 @@ internal static class NfkcQuickCheck
             }
             v = table[c];
             if (v == 255) return false;
-            if (Composes[c] && FormsPair(lastStarter, c)) return false;
+            if (MayFormPair(lastStarter, c) && FormsPair(lastStarter, c)) return false;
             if (v == 0) { lastCcc = 0; lastStarter = c; }
             else if (v < lastCcc) return false;
             else lastCcc = v;
@@ -89,7 +93,7 @@ internal static class NfkcQuickCheck
                 lastStarter = pool[off + len - 1];
                 continue;
             }
-            if (Composes[c] && FormsPair(lastStarter, c))
+            if (MayFormPair(lastStarter, c) && FormsPair(lastStarter, c))
             {
                 // Compose only when the pair is adjacent ("ෙ" + "්" → "ේ"); anything subtler goes to ICU.
                 var pair = FindPair(((uint)lastStarter << 16) | c);
@@ -166,10 +170,17 @@ internal static class NfkcQuickCheck
         return t;
     }
 
-    private static bool[] BuildComposes()
+    private static bool MayFormPair(char first, char second) =>
+        (Composes[second] & SecondOfPair) != 0 && (Composes[first] & FirstOfPair) != 0;
+
+    private static byte[] BuildComposes()
     {
-        var t = new bool[0x10000];
-        foreach (var c in NfkcData.ComposingSeconds) t[c] = true;
+        var t = new byte[0x10000];
+        foreach (var c in NfkcData.ComposingSeconds) t[c] |= SecondOfPair;
+        foreach (var pair in NfkcData.Pairs) t[pair >> 16] |= FirstOfPair;
+        // Hangul composes arithmetically (FormsPair): leading consonants with vowels, LV syllables with trailing consonants.
+        for (var c = 0x1100; c <= 0x1112; c++) t[c] |= FirstOfPair;
+        for (var c = 0xAC00; c <= 0xD7A3; c++) t[c] |= FirstOfPair;
         return t;
     }
 }
