@@ -57,23 +57,26 @@ public sealed class FeatureHasher
         try
         {
             // Normalised text is rarely longer than the input: try the thread's buffer, rent the worst case if needed.
-            if (_normalizer.Normalize(text, scratch.Normalized, out var n) == OperationStatus.Done)
-                return FeaturizeNormalized(scratch.Normalized.AsSpan(0, n), indices, values);
+            if (_normalizer.Normalize(text, scratch.Normalized, out var n, scratch) == OperationStatus.Done)
+                return FeaturizeNormalized(scratch.Normalized.AsSpan(0, n), indices, values, scratch);
             rented = ArrayPool<char>.Shared.Rent(TextNormalizer.MaxOutputLength(text.Length));
-            _normalizer.Normalize(text, rented, out n);
-            return FeaturizeNormalized(rented.AsSpan(0, n), indices, values);
+            _normalizer.Normalize(text, rented, out n, scratch);
+            return FeaturizeNormalized(rented.AsSpan(0, n), indices, values, scratch);
         }
         finally { ThreadScratch.Return(rented); }
     }
 
     /// <summary>Featurises text that is already normalised with this hasher's normalisation steps.</summary>
-    public int FeaturizeNormalized(ReadOnlySpan<char> norm, Span<int> indices, Span<float> values)
+    public int FeaturizeNormalized(ReadOnlySpan<char> norm, Span<int> indices, Span<float> values) =>
+        FeaturizeNormalized(norm, indices, values, ThreadScratch.Current);
+
+    // The thread's scratch passed in by the caller that already looked it up (a thread-static read is a call on Linux).
+    private int FeaturizeNormalized(ReadOnlySpan<char> norm, Span<int> indices, Span<float> values, ThreadScratch scratch)
     {
         var cap = Math.Min(Math.Min(indices.Length, values.Length), _o.MaxFeatures);
         if (cap <= 0) return 0;
         var perChar = 2 + (_o.CharNgramMax > 0 ? _o.CharNgramMax - _o.CharNgramMin + 1 : 0);
         var rawCap = norm.Length * perChar + 3 * perChar + 16;
-        var scratch = ThreadScratch.Current;
         int[]? rentedRaw = null, rentedSorted = null;
         try
         {

@@ -69,7 +69,11 @@ public sealed class TextNormalizer
     /// Normalises <paramref name="input"/> into <paramref name="output"/>. Never throws on malformed text; returns
     /// <see cref="OperationStatus.DestinationTooSmall"/> (with nothing written) when the output is too small.
     /// </summary>
-    public OperationStatus Normalize(ReadOnlySpan<char> input, Span<char> output, out int written)
+    public OperationStatus Normalize(ReadOnlySpan<char> input, Span<char> output, out int written) =>
+        Normalize(input, output, out written, null);
+
+    /// <summary><see cref="Normalize(ReadOnlySpan{char}, Span{char}, out int)"/> with the thread's scratch when the caller holds it.</summary>
+    internal OperationStatus Normalize(ReadOnlySpan<char> input, Span<char> output, out int written, ThreadScratch? scratch)
     {
         written = 0;
         // Fast path: pure ASCII text cannot hold Zawgyi, is already NFKC, and case-folds and sanitises with
@@ -82,7 +86,7 @@ public sealed class TextNormalizer
         }
         else
         {
-            var status = NormalizeGeneral(input, output, out len);
+            var status = NormalizeGeneral(input, output, out len, scratch ?? ThreadScratch.Current);
             if (status != OperationStatus.Done) return status;
         }
         if (Has(NormalizationSteps.Homoglyphs) || Has(NormalizationSteps.Leet)) FoldWords(output[..len]);
@@ -119,10 +123,9 @@ public sealed class TextNormalizer
     }
 
     // Sanitise -> Zawgyi -> NFKC -> case fold, for text with non-ASCII characters.
-    private OperationStatus NormalizeGeneral(ReadOnlySpan<char> input, Span<char> output, out int written)
+    private OperationStatus NormalizeGeneral(ReadOnlySpan<char> input, Span<char> output, out int written, ThreadScratch scratch)
     {
         written = 0;
-        var scratch = ThreadScratch.Current;
         char[]? clean = null, zawgyi = null, nfkc = null;
         try
         {
