@@ -122,7 +122,9 @@ public class FeatureTests
         var salts = new ulong[numHashes];
         var s = (ulong)seed;
         for (var i = 0; i < numHashes; i++) salts[i] = TextHash.Finish(s += 0x9E3779B97F4A7C15UL) | 1;
-        var texts = Corpus.Multilingual(40).Select(norm.Normalize).Append("").Append("http://x.example/a only a link").ToList();
+        var texts = Corpus.Multilingual(40).Select(norm.Normalize).Append("").Append("http://x.example/a only a link")
+            .Append(norm.Normalize(string.Join(" ", Corpus.Texts("davidson", 25)))) // a long text (hundreds of tokens)
+            .ToList();
         var got = new ulong[numHashes + 3];
         var nonTrivial = 0;
         foreach (var text in texts)
