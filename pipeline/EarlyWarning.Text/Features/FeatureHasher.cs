@@ -48,7 +48,8 @@ public sealed class FeatureHasher
 
     /// <summary>
     /// Featurises one raw text: normalises, tokenises, hashes n-grams, merges duplicates, scales.
-    /// Writes at most <c>min(indices.Length, MaxFeatures)</c> distinct (index, value) pairs sorted by index; returns the count.
+    /// Writes at most <c>min(indices.Length, MaxFeatures)</c> distinct (index, value) pairs sorted by index and returns
+    /// the count; slots past the count may be overwritten too (the caller reads only the count).
     /// </summary>
     public int Featurize(ReadOnlySpan<char> text, Span<int> indices, Span<float> values)
     {
