@@ -219,7 +219,7 @@ public sealed class FeatureHasher
         var signed = _o.Signed ? 1 : 0;
         ref var p = ref MemoryMarshal.GetArrayDataReference(padded);
         ref var dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(raw), count);
-        _ = raw[count + 3 * n]; // the n + 2 starts write 3n keys: one bounds check for all of them
+        _ = raw[count + 3 * n]; // the n starts write 3n - 3 keys: one bounds check (with room to spare) for all of them
         nint w = 0;
         nint last = n - 2; // starts 0 .. n-3 have a 5-gram
         for (nint s = 0; s < last; s++)
