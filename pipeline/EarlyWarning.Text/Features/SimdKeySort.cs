@@ -111,7 +111,8 @@ internal static class SimdKeySort
         Cmp(ref c0, ref c7); Cmp(ref c1, ref c6); Cmp(ref c2, ref c5); Cmp(ref c3, ref c4);
         (c4, c7) = (c7, c4);
         (c5, c6) = (c6, c5);
-        Clean8(ref p, c0, c1, c2, c3, c4, c5, c6, c7);
+        // Every key of the first four vectors is now at most every key of the last four: only each half is cleaned.
+        CleanHalves8(ref p, c0, c1, c2, c3, c4, c5, c6, c7);
     }
 
     // A bitonic sequence of 8 vectors sorted in registers and stored at p.
@@ -120,6 +121,14 @@ internal static class SimdKeySort
         Vector256<int> c4, Vector256<int> c5, Vector256<int> c6, Vector256<int> c7)
     {
         Cmp(ref c0, ref c4); Cmp(ref c1, ref c5); Cmp(ref c2, ref c6); Cmp(ref c3, ref c7);
+        CleanHalves8(ref p, c0, c1, c2, c3, c4, c5, c6, c7);
+    }
+
+    // Two bitonic halves of 4 vectors (the first half's keys all at most the second's) sorted and stored at p.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CleanHalves8(ref Vector256<int> p, Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3,
+        Vector256<int> c4, Vector256<int> c5, Vector256<int> c6, Vector256<int> c7)
+    {
         Cmp(ref c0, ref c2); Cmp(ref c1, ref c3); Cmp(ref c4, ref c6); Cmp(ref c5, ref c7);
         Cmp(ref c0, ref c1); Cmp(ref c2, ref c3); Cmp(ref c4, ref c5); Cmp(ref c6, ref c7);
         p = Clean1(c0);

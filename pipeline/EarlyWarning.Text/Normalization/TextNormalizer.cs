@@ -251,10 +251,8 @@ public sealed class TextNormalizer
     // character to the next with vectorised searches and folds just the words around them.
     private void FoldWords(Span<char> s)
     {
-        var homoglyphs = Has(NormalizationSteps.Homoglyphs) && HasConfusableRange(s);
-        var leet = Has(NormalizationSteps.Leet) && s.ContainsAny(LeetChars);
-        if (!homoglyphs && !leet) return; // nothing either step could change (vectorised checks)
-        FoldWords(s, homoglyphs, leet);
+        // A text with nothing either step acts on is left after the first vectorised searches find no match.
+        FoldWords(s, Has(NormalizationSteps.Homoglyphs), Has(NormalizationSteps.Leet));
     }
 
     internal static void FoldWords(Span<char> s, bool homoglyphs, bool leet)
@@ -316,9 +314,6 @@ public sealed class TextNormalizer
 
     // Confusables.Fold is non-zero only in U+0131..U+052F and U+1D00..U+1D22.
     private static bool IsConfusableRange(char c) => (uint)(c - '\u0131') <= 0x052F - 0x0131 || (uint)(c - '\u1D00') <= 0x22;
-
-    private static bool HasConfusableRange(ReadOnlySpan<char> s) =>
-        s.ContainsAnyInRange('\u0131', '\u052F') || s.ContainsAnyInRange('\u1D00', '\u1D22');
 
     private static int IndexOfConfusableRange(ReadOnlySpan<char> s)
     {
