@@ -44,6 +44,7 @@ public static class TextTarget
 {
     private static readonly TextNormalizer Normalizer = new();
     private static readonly FeatureHasher Hasher = new();
+    private static readonly FeatureHasher HasherV2 = new(new FeaturizerOptions { Algorithm = FeaturizerOptions.AlgorithmV2 });
 
     public static void Run(ReadOnlySpan<byte> data)
     {
@@ -59,13 +60,19 @@ public static class TextTarget
         if (written < 0 || written > output.Length) throw new FuzzFailure("normalise wrote outside its buffer");
         Span<int> indices = stackalloc int[1024];
         Span<float> values = stackalloc float[1024];
-        var n = Hasher.Featurize(text, indices, values);
+        CheckFeatures(Hasher, text, indices, values, sortedDistinct: false); // ew-hash-v3 (default): entries in text order
+        CheckFeatures(HasherV2, text, indices, values, sortedDistinct: true); // ew-hash-v2 (older models)
+    }
+
+    private static void CheckFeatures(FeatureHasher hasher, ReadOnlySpan<char> text, Span<int> indices, Span<float> values, bool sortedDistinct)
+    {
+        var n = hasher.Featurize(text, indices, values);
         if (n < 0 || n > indices.Length) throw new FuzzFailure("featurize returned an impossible count");
         double sum = 0;
         for (var i = 0; i < n; i++)
         {
-            if (i > 0 && indices[i] <= indices[i - 1]) throw new FuzzFailure("feature indices are not sorted and distinct");
-            if ((uint)indices[i] >= (uint)Hasher.Options.Dimension) throw new FuzzFailure("feature index outside the space");
+            if (sortedDistinct && i > 0 && indices[i] <= indices[i - 1]) throw new FuzzFailure("feature indices are not sorted and distinct");
+            if ((uint)indices[i] >= (uint)hasher.Options.Dimension) throw new FuzzFailure("feature index outside the space");
             if (!float.IsFinite(values[i])) throw new FuzzFailure("feature value is not finite");
             sum += values[i] * (double)values[i];
         }

@@ -13,14 +13,22 @@ public class OnnxTests
         new string('x', 3000), "Habari za asubuhi 😀", "   ", "12345 !!!",
     ];
 
-    [Fact]
-    public void Exported_model_matches_in_memory_probabilities_in_onnx_runtime()
+    /// <summary>
+    /// Also for a model trained with the previous featuriser (ew-hash-v2): its manifest names that algorithm, so it is
+    /// served with v2's features, not the current default's.
+    /// </summary>
+    [Theory]
+    [InlineData(FeaturizerOptions.AlgorithmV3)]
+    [InlineData(FeaturizerOptions.AlgorithmV2)]
+    public void Exported_model_matches_in_memory_probabilities_in_onnx_runtime(string algorithm)
     {
-        var (dir, model) = TestModels.RandomModelDir(7);
+        var features = TestModels.SmallFeatures with { Algorithm = algorithm };
+        var (dir, model) = TestModels.RandomModelDir(7, features: features);
         using var onnx = OnnxClassifier.Load(dir);
+        Assert.Equal(algorithm, onnx.Hasher.Options.Algorithm);
         var probs = new float[Texts.Length * 3];
         onnx.Predict(Texts, probs);
-        var hasher = new FeatureHasher(TestModels.SmallFeatures);
+        var hasher = new FeatureHasher(features);
         var idx = new int[256];
         var val = new float[256];
         Span<float> expected = stackalloc float[3];
@@ -144,6 +152,11 @@ public class OnnxTests
         manifest.Featurizer = manifest.Featurizer with { Algorithm = "some-other-hash" };
         manifest.Save(path);
         Assert.Contains("algorithm", Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(dir)).Message, StringComparison.Ordinal);
+
+        // A known algorithm with another algorithm's hash function is not a manifest this code wrote.
+        manifest.Featurizer = FeaturizerSpec.From(TestModels.SmallFeatures) with { Algorithm = FeaturizerOptions.AlgorithmV2 };
+        manifest.Save(path);
+        Assert.Contains("hash function", Assert.Throws<InvalidDataException>(() => OnnxClassifier.Load(dir)).Message, StringComparison.Ordinal);
 
         manifest.Featurizer = FeaturizerSpec.From(TestModels.SmallFeatures) with { Fingerprint = "0000000000000000" };
         manifest.Save(path);

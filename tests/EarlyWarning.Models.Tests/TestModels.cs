@@ -12,14 +12,15 @@ internal static class TestModels
     public static readonly FeaturizerOptions SmallFeatures = FeaturizerOptions.Default with { Dimension = 1 << 12, MaxFeatures = 256 };
 
     /// <summary>A model directory holding a random linear model over <see cref="SmallFeatures"/>.</summary>
-    public static (string Dir, LinearModel Model) RandomModelDir(int seed, float[]? classBias = null)
+    public static (string Dir, LinearModel Model) RandomModelDir(int seed, float[]? classBias = null, FeaturizerOptions? features = null)
     {
+        features ??= SmallFeatures;
         var rng = new Random(seed);
-        var m = new LinearModel(SmallFeatures.Dimension, 3);
+        var m = new LinearModel(features.Dimension, 3);
         for (var i = 0; i < m.Weights.Length; i++) m.Weights[i] = (float)(rng.NextDouble() * 4 - 2);
         for (var i = 0; i < 3; i++) m.Bias[i] = (float)(rng.NextDouble() - 0.5);
         var dir = EarlyWarning.Tests.TestPaths.NewTempDir("ew-models");
-        Write(dir, m, SmallFeatures, classBias ?? [0, 0, 0]);
+        Write(dir, m, features, classBias ?? [0, 0, 0]);
         return (dir, m);
     }
 

@@ -6,10 +6,12 @@ namespace EarlyWarning.Text.Tests;
 
 public class FeatureTests
 {
-    [Fact]
-    public void Describe_lists_word_ngrams_with_the_indices_and_signs_featurize_uses()
+    [Theory]
+    [InlineData(FeaturizerOptions.AlgorithmV2)]
+    [InlineData(FeaturizerOptions.AlgorithmV3)]
+    public void Describe_lists_word_ngrams_with_the_indices_and_signs_featurize_uses(string algorithm)
     {
-        var o = new FeaturizerOptions { CharNgramMax = 0, L2Normalize = false };
+        var o = new FeaturizerOptions { Algorithm = algorithm, CharNgramMax = 0, L2Normalize = false };
         var h = new FeatureHasher(o);
         const string text = "Go home now, go home";
         var idx = new int[64];
@@ -17,9 +19,112 @@ public class FeatureTests
         var n = h.Featurize(text, idx, val);
         var described = h.Describe(text);
         Assert.Contains(described, d => d.Ngram == "go home");
-        // Summing the described signs per index gives exactly the featurised values.
+        var featurised = Enumerable.Range(0, n).Select(i => (idx[i], val[i])).ToList();
+        if (algorithm == FeaturizerOptions.AlgorithmV3)
+        {
+            // v3 writes the n-grams as they come, one entry each: exactly the described ones, in order.
+            Assert.Equal(described.Select(d => (d.Index, d.Sign)).ToList(), featurised);
+            return;
+        }
+        // v2: summing the described signs per index gives exactly the featurised values.
         var expected = described.GroupBy(d => d.Index).Select(g => (g.Key, g.Sum(d => d.Sign))).Where(p => p.Item2 != 0).OrderBy(p => p.Key).ToList();
-        Assert.Equal(expected, Enumerable.Range(0, n).Select(i => (idx[i], val[i])).ToList());
+        Assert.Equal(expected, featurised);
+    }
+
+    /// <summary>
+    /// The two algorithms hash word n-grams and character n-grams differently but must agree on what a linear model
+    /// sees when nothing collides: the same number of n-grams with the same multiplicities, and, unscaled, every
+    /// v3 index's summed value has the magnitude of the v2 index it stands for. Checked on real sentences by pairing
+    /// the described word n-grams and by counting entries.
+    /// </summary>
+    [Fact]
+    public void V3_writes_one_entry_per_ngram_and_scales_to_unit_norm()
+    {
+        var v2 = new FeatureHasher(new FeaturizerOptions { Algorithm = FeaturizerOptions.AlgorithmV2, L2Normalize = false, Signed = false });
+        var v3 = new FeatureHasher(new FeaturizerOptions { L2Normalize = false, Signed = false });
+        var v3n = new FeatureHasher();
+        var idx = new int[1024];
+        var val = new float[1024];
+        var checkedTexts = 0;
+        foreach (var text in new[] { "davidson", "mlma-fr", "mlma-ar", "sinhala", "amharic", "burmese" }.SelectMany(d => Corpus.Texts(d, 40)))
+        {
+            var n2 = v2.Featurize(text, idx, val);
+            var total2 = val.AsSpan(0, n2).ToArray().Sum(); // unsigned: each n-gram adds 1 to its index
+            var n3 = v3.Featurize(text, idx, val);
+            if (n3 >= 1024) continue; // capped: the two caps differ (distinct indices against entries)
+            Assert.Equal(total2, n3);
+            Assert.All(val[..n3], v => Assert.Equal(1f, v));
+            var m = v3n.Featurize(text, idx, val);
+            Assert.Equal(n3, m);
+            if (m > 0) Assert.Equal(1.0, val.AsSpan(0, m).ToArray().Sum(v => (double)v * v), 4);
+            checkedTexts++;
+        }
+        Assert.True(checkedTexts > 200, $"{checkedTexts} texts");
+    }
+
+    /// <summary>
+    /// ew-hash-v3 recomputed here from its written definition, one n-gram at a time with no fast path: units in
+    /// 64-bit blocks of four, h = (h ^ block) * 0x9E3779B97F4A7C15 from the n-gram's seed, key = the top 19 bits (index
+    /// above sign, 2^18 features), value ±1/√(entries). The featuriser's unrolled 3..5 path, its general path (words of
+    /// one or two letters, words longer than its scratch) and its vectorised output must give exactly this.
+    /// </summary>
+    [Fact]
+    public void V3_features_are_the_written_definition()
+    {
+        var h = new FeatureHasher();
+        var texts = new[] { "davidson", "mlma-fr", "mlma-ar", "sinhala", "amharic", "burmese" }.SelectMany(d => Corpus.Texts(d, 30))
+            .Concat(Corpus.NormalizerEdgeCases).Append("a bb ccc dddd " + new string('x', 400) + " y").ToList();
+        var idx = new int[1024];
+        var val = new float[1024];
+        foreach (var text in texts)
+        {
+            var n = h.Featurize(text, idx, val);
+            var expected = ReferenceV3(h.Normalizer.Normalize(text), FeaturizerOptions.Default.Seed);
+            if (expected.Count > 1024) expected = expected[..1024];
+            Assert.Equal(expected.Count, n);
+            var scale = 1f / MathF.Sqrt(n);
+            for (var i = 0; i < n; i++)
+            {
+                Assert.Equal(expected[i] >> 1, idx[i]);
+                Assert.Equal((expected[i] & 1) == 0 ? scale : -scale, val[i]);
+            }
+        }
+    }
+
+    private static List<int> ReferenceV3(string norm, long seed)
+    {
+        const ulong m = 0x9E3779B97F4A7C15UL;
+        var wordSeed = TextHash.Finish((ulong)seed);
+        var charSeed = TextHash.Finish((ulong)seed ^ 0x5DEECE66DUL);
+        static ulong Blocks(ReadOnlySpan<char> units, ulong h)
+        {
+            for (var i = 0; i < units.Length; i += 4)
+            {
+                ulong block = 0;
+                for (var k = 0; k < 4 && i + k < units.Length; k++) block |= (ulong)units[i + k] << (16 * k);
+                h = (h ^ block) * m;
+            }
+            return h;
+        }
+        static int Key(ulong h) => (int)(h >> (64 - 19));
+        var keys = new List<int>();
+        ulong prev = 0;
+        var first = true;
+        foreach (var tok in Tokenizer.Tokenize(norm))
+        {
+            var word = norm.AsSpan(tok.Start, tok.Length);
+            var w = Blocks(word, wordSeed + (ulong)word.Length);
+            keys.Add(Key(w));
+            if (!first) keys.Add(Key((((prev ^ charSeed) * m) ^ w) * m));
+            prev = w;
+            first = false;
+            if (tok.Kind != TokenKind.Word) continue;
+            var padded = "<" + word.ToString() + ">";
+            for (var start = 0; start + 3 <= padded.Length; start++)
+                for (var len = 3; len <= 5 && start + len <= padded.Length; len++)
+                    keys.Add(Key(Blocks(padded.AsSpan(start, len), TextHash.Finish(charSeed + (ulong)len))));
+        }
+        return keys;
     }
 
     /// <summary>
@@ -69,7 +174,7 @@ public class FeatureTests
         Assert.Equal(i1[..n1], i2[..n2]);
         Assert.NotEqual(i1[..n1], i3[..n3]);
         Assert.All(i4[..n4], x => Assert.InRange(x, 0, (1 << 10) - 1));
-        Assert.Equal("ew-hash-v2", FeaturizerOptions.Default.Algorithm);
+        Assert.Equal("ew-hash-v3", FeaturizerOptions.Default.Algorithm);
     }
 
     [Fact]

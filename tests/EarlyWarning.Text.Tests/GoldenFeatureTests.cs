@@ -7,17 +7,33 @@ using EarlyWarning.Text.Tokenization;
 namespace EarlyWarning.Text.Tests;
 
 /// <summary>
-/// The default model's input contract ("ew-hash-v2"): the default normaliser's output, the tokens and the features of
-/// varied texts must stay identical, bit for bit, whatever is done to make them faster. The expected values are
-/// SHA-256 digests computed with the implementation the default model was trained with; only digests are committed
+/// The models' input contracts: the default normaliser's output, the tokens and the features of varied texts must stay
+/// identical, bit for bit, whatever is done to make them faster, for every algorithm a model may have been trained
+/// with: "ew-hash-v3" (the default model since 2026-12-07) and "ew-hash-v2" (the default model before it; models
+/// trained with it are still served). The expected values are SHA-256 digests computed with the implementation each
+/// was introduced with (v2's before v3 existed; normalised text and tokens are common to both); only digests are committed
 /// (texts are read at test time from MIT data: Davidson, MLMA, Sinhala; Apache-2.0 myanmar-tools; and seeded
 /// synthetic obfuscations of them).
 /// </summary>
 public class GoldenFeatureTests
 {
     private static readonly FeatureHasher Hasher = new();
+    private static readonly FeatureHasher HasherV2 = new(new FeaturizerOptions { Algorithm = FeaturizerOptions.AlgorithmV2 });
 
-    public static TheoryData<string, string, string, string> Golden => new()
+    public static TheoryData<string, string, string, string> GoldenV3 => new()
+    {
+        // corpus, normalised text, tokens, features
+        { "davidson", "E52884814A3B73F0F95AC5401E9D0D8E", "BE87C37A905E09635DC6F908CC0236D3", "CE89CF7F608635E5E541AF2C7B6E9611" },
+        { "mlma-en", "8595ED2A3DB1668A53AB842D37B0418D", "F99401A19ED2545345BAF36A50DB10A2", "8163E841A5E66FCE1D59573B76F44B19" },
+        { "mlma-fr", "72509F13F89A04FBB9D1C9ADC80AF390", "3F36B06E7DF75D48C837552F3EF4E35B", "F105190CD451F00B19C9DD3913DE1EB1" },
+        { "mlma-ar", "DA066AA0CEE406DA031B912852A46A8D", "E2BD678BC1651AFAC6DD66F72FE093D1", "04F575DA979341531D73946B0080CB49" },
+        { "sinhala", "290D1078E6C80A24E59E44170BA8F63E", "E4B2F83572648EF30197CCE54EDEE3FA", "54E94BD088C57489DD1BDDD064695007" },
+        { "myanmar-tools", "2D6DA67BBF7C6297C57BBB9340C3EAD1", "C3D0E664272290DB90A242700388EEDF", "482654AEB57110EE815289FB4228E2AF" },
+        { "obfuscated", "03E2C72FA48D36CB864A494DB3DB52A0", "26D8ED191C939C9723D9A2F67FD25BFD", "FA52C19D7249A5CF254473C03645E57F" },
+        { "random", "D0B80229F099852FE9AC1AF7795D0D9B", "A9990E91D2EC2470990FE4D5407CCF3D", "F48EB1422C2461FC9A4368D2C3C97CF1" },
+    };
+
+    public static TheoryData<string, string, string, string> GoldenV2 => new()
     {
         // corpus, normalised text, tokens, features
         { "davidson", "E52884814A3B73F0F95AC5401E9D0D8E", "BE87C37A905E09635DC6F908CC0236D3", "F8EC2131AF8C3C1091710E1D66BF513F" },
@@ -31,15 +47,25 @@ public class GoldenFeatureTests
     };
 
     [Theory]
-    [MemberData(nameof(Golden))]
+    [MemberData(nameof(GoldenV3))]
     public void Default_path_is_bit_identical_to_the_trained_contract(string corpus, string normDigest, string tokenDigest, string featureDigest)
+    {
+        Assert.Equal("ew-hash-v3", Hasher.Options.Algorithm);
+        Check(Hasher, corpus, normDigest, tokenDigest, featureDigest);
+    }
+
+    [Theory]
+    [MemberData(nameof(GoldenV2))]
+    public void V2_path_is_bit_identical_to_its_trained_contract(string corpus, string normDigest, string tokenDigest, string featureDigest) =>
+        Check(HasherV2, corpus, normDigest, tokenDigest, featureDigest);
+
+    private static void Check(FeatureHasher hasher, string corpus, string normDigest, string tokenDigest, string featureDigest)
     {
         var texts = Texts(corpus);
         Assert.True(texts.Count >= 200, $"{corpus}: only {texts.Count} texts");
-        var (n, t, f) = Digests(texts);
-        Assert.Equal("ew-hash-v2", Hasher.Options.Algorithm);
+        var (n, t, f) = Digests(texts, hasher);
         Assert.True(normDigest == n && tokenDigest == t && featureDigest == f,
-            $"{corpus}: expected {normDigest}/{tokenDigest}/{featureDigest}, got {n}/{t}/{f}");
+            $"{corpus} ({hasher.Options.Algorithm}): expected {normDigest}/{tokenDigest}/{featureDigest}, got {n}/{t}/{f}");
     }
 
     [Fact]
@@ -53,8 +79,9 @@ public class GoldenFeatureTests
         Assert.NotEqual(f1, f2);
     }
 
-    internal static (string Norm, string Tokens, string Features) Digests(IReadOnlyList<string> texts)
+    internal static (string Norm, string Tokens, string Features) Digests(IReadOnlyList<string> texts, FeatureHasher? hasher = null)
     {
+        hasher ??= Hasher;
         using var norm = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var toks = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var feats = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -64,7 +91,7 @@ public class GoldenFeatureTests
         Span<byte> b = stackalloc byte[12];
         foreach (var text in texts)
         {
-            Hasher.Normalizer.Normalize(text, buf, out var len);
+            hasher.Normalizer.Normalize(text, buf, out var len);
             var s = buf.AsSpan(0, len);
             norm.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s));
             norm.AppendData([0xFF, 0xFF]);
@@ -76,7 +103,7 @@ public class GoldenFeatureTests
                 toks.AppendData(b);
             }
             toks.AppendData([0xFF]);
-            var n = Hasher.Featurize(text, idx, val);
+            var n = hasher.Featurize(text, idx, val);
             BitConverter.TryWriteBytes(b, n);
             feats.AppendData(b[..4]);
             for (var i = 0; i < n; i++)

@@ -71,6 +71,7 @@ public class HotPathTests
         .Array[0, 200].Select(a => new string(a));
 
     private static readonly FeatureHasher Hasher = new();
+    private static readonly FeatureHasher HasherV2 = new(new FeaturizerOptions { Algorithm = FeaturizerOptions.AlgorithmV2 });
     private static readonly MultiPatternMatcher Matcher = new([("kill", 1), ("က", 2), ("a", 3), ("k i", 4)]);
 
     private static void Exercise(string s)
@@ -78,6 +79,15 @@ public class HotPathTests
         var idx = new int[1024];
         var val = new float[1024];
         var n = Hasher.Featurize(s, idx, val);
+        Assert.InRange(n, 0, 1024);
+        // ew-hash-v3 (default): entries in text order, each index in the space, each value ±1/√n.
+        for (var i = 0; i < n; i++)
+        {
+            Assert.InRange(idx[i], 0, Hasher.Options.Dimension - 1);
+            Assert.Equal(1f / MathF.Sqrt(n), MathF.Abs(val[i]), 1e-6f);
+        }
+        // ew-hash-v2 (older models): sorted, distinct indices.
+        n = HasherV2.Featurize(s, idx, val);
         Assert.InRange(n, 0, 1024);
         for (var i = 1; i < n; i++) Assert.True(idx[i - 1] < idx[i]);
         var norm = Hasher.Normalizer.Normalize(s);

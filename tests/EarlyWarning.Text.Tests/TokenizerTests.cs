@@ -86,7 +86,7 @@ public class TokenizerTests
             if (ScriptLanguageDetector.Detect(text) == lang) detected++;
             var n = h.Featurize(text, idx, val);
             if (n > 0) featurised++;
-            for (var i = 1; i < n; i++) Assert.True(idx[i - 1] < idx[i], "sorted and distinct");
+            for (var i = 0; i < n; i++) Assert.InRange(idx[i], 0, h.Options.Dimension - 1);
             if (n > 0) Assert.InRange(val.AsSpan(0, n).ToArray().Sum(v => v * v), 0.999f, 1.001f);
         }
         Assert.True(featurised >= 0.98 * texts.Count, $"{featurised}/{texts.Count} featurised");

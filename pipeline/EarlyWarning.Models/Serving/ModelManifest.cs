@@ -53,9 +53,10 @@ public sealed record FeaturizerSpec
     public bool TryToOptions(out FeaturizerOptions? options, out string? reason)
     {
         options = null;
-        var defaults = FeaturizerOptions.Default;
-        if (Algorithm != defaults.Algorithm) { reason = $"featuriser algorithm '{Algorithm}' is not '{defaults.Algorithm}'"; return false; }
-        if (HashFunction != defaults.HashFunction) { reason = $"hash function '{HashFunction}' is not '{defaults.HashFunction}'"; return false; }
+        // Every algorithm this code still implements is served (models trained with ew-hash-v2 keep working after v3).
+        if (FeaturizerOptions.HashFunctionOf(Algorithm) is not { } hashFunction)
+        { reason = $"featuriser algorithm '{Algorithm}' is not one this code runs ({string.Join(", ", FeaturizerOptions.SupportedAlgorithms)})"; return false; }
+        if (HashFunction != hashFunction) { reason = $"hash function '{HashFunction}' is not '{hashFunction}', the one {Algorithm} uses"; return false; }
         var steps = NormalizationSteps.None;
         foreach (var s in Normalization)
         {
@@ -64,7 +65,7 @@ public sealed record FeaturizerSpec
         }
         var o = new FeaturizerOptions
         {
-            Seed = Seed, Dimension = Dimension, WordNgramMin = WordNgramMin, WordNgramMax = WordNgramMax,
+            Algorithm = Algorithm, Seed = Seed, Dimension = Dimension, WordNgramMin = WordNgramMin, WordNgramMax = WordNgramMax,
             CharNgramMin = CharNgramMin, CharNgramMax = CharNgramMax, Signed = Signed, L2Normalize = L2Normalize,
             MaxFeatures = MaxFeatures, Normalization = steps,
         };

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using EarlyWarning.Text.Internal;
 using EarlyWarning.Text.Normalization;
 using EarlyWarning.Text.Tokenization;
@@ -10,9 +11,11 @@ namespace EarlyWarning.Text.Features;
 /// <summary>
 /// Hashed word and character n-grams into a fixed feature space, written into caller-provided spans.
 /// Thread-safe: holds no mutable state. Allocation-free per call in steady state (per-thread scratch buffers; texts
-/// longer than those rent from the shared pool). Feature keys are sorted with AVX2 sorting networks
-/// (<see cref="SimdKeySort"/>; a branch-free radix sort where AVX2 is missing or a text has over 1,024 keys) and
-/// merged without data-dependent branches.
+/// longer than those rent from the shared pool). Two algorithms (<see cref="FeaturizerOptions.Algorithm"/>):
+/// <c>ew-hash-v3</c>, the default, writes one entry per n-gram in text order (multiply-shift hashes over 64-bit blocks
+/// of four UTF-16 units; no sort); <c>ew-hash-v2</c>, kept for models trained with it, sorts the keys with AVX2
+/// sorting networks (<see cref="SimdKeySort"/>; a branch-free radix sort where AVX2 is missing or a text has over
+/// 1,024 keys) and merges equal indices without data-dependent branches.
 /// </summary>
 public sealed class FeatureHasher
 {
@@ -22,6 +25,10 @@ public sealed class FeatureHasher
     private readonly int _keyBits;
     private readonly ulong _wordSeed;
     private readonly ulong _charSeed;
+    private readonly bool _v3;
+    // ew-hash-v3: the seed of each character n-gram length, and the shift that leaves an index and a sign bit.
+    private readonly ulong[] _lengthSeeds = new ulong[17];
+    private readonly int _keyShift;
 
     public FeatureHasher(FeaturizerOptions? options = null)
     {
@@ -34,11 +41,16 @@ public sealed class FeatureHasher
             throw new ArgumentException("Word n-gram range must satisfy 1 <= min <= max <= 2 (unigrams and/or bigrams)", nameof(options));
         if (_o.CharNgramMax > 0 && (_o.CharNgramMin < 1 || _o.CharNgramMin > _o.CharNgramMax || _o.CharNgramMax > 16))
             throw new ArgumentException("Character n-gram range must satisfy 1 <= min <= max <= 16", nameof(options));
+        if (FeaturizerOptions.HashFunctionOf(_o.Algorithm) is null)
+            throw new ArgumentException($"Unknown featuriser algorithm '{_o.Algorithm}' (this code runs {string.Join(", ", FeaturizerOptions.SupportedAlgorithms)})", nameof(options));
+        _v3 = _o.Algorithm == FeaturizerOptions.AlgorithmV3;
         _mask = _o.Dimension - 1;
         _keyBits = System.Numerics.BitOperations.Log2((uint)_o.Dimension) + 1;
         _normalizer = new TextNormalizer(_o.Normalization);
         _wordSeed = TextHash.Finish((ulong)_o.Seed);
         _charSeed = TextHash.Finish((ulong)_o.Seed ^ 0x5DEECE66DUL);
+        for (var n = 1; n < _lengthSeeds.Length; n++) _lengthSeeds[n] = TextHash.Finish(_charSeed + (ulong)n);
+        _keyShift = 64 - _keyBits;
     }
 
     public FeaturizerOptions Options => _o;
@@ -47,9 +59,10 @@ public sealed class FeatureHasher
     public TextNormalizer Normalizer => _normalizer;
 
     /// <summary>
-    /// Featurises one raw text: normalises, tokenises, hashes n-grams, merges duplicates, scales.
-    /// Writes at most <c>min(indices.Length, MaxFeatures)</c> distinct (index, value) pairs sorted by index and returns
-    /// the count; slots past the count may be overwritten too (the caller reads only the count).
+    /// Featurises one raw text: normalises, tokenises, hashes n-grams, scales. Writes at most
+    /// <c>min(indices.Length, MaxFeatures)</c> (index, value) pairs and returns the count: under v3 one per n-gram in
+    /// text order (an index may repeat; a linear model sums them), under v2 distinct indices in ascending order with
+    /// duplicates summed. Slots past the count may be overwritten too (the caller reads only the count).
     /// </summary>
     public int Featurize(ReadOnlySpan<char> text, Span<int> indices, Span<float> values)
     {
@@ -83,6 +96,7 @@ public sealed class FeatureHasher
         {
             var raw = ThreadScratch.Get(scratch.Keys, rawCap, ref rentedRaw);
             var count = Collect(norm, raw, scratch.PaddedWord);
+            if (_v3) return WriteEntries(raw.AsSpan(0, Math.Min(count, cap)), indices, values, _o.L2Normalize);
             int w;
             if (SimdKeySort.IsSupported && count <= SimdKeySort.MaxKeys && raw.Length >= SimdKeySort.PaddedLength(count))
             {
@@ -138,17 +152,18 @@ public sealed class FeatureHasher
         ulong prevHash = 0;
         foreach (var tok in Tokenizer.Tokenize(norm))
         {
-            var h = TextHash.Hash(norm.Slice(tok.Start, tok.Length), _wordSeed);
+            var h = WordHash(norm.Slice(tok.Start, tok.Length));
             if (_o.WordNgramMin <= 1)
             {
                 if (n == output.Length) return n;
-                output[n++] = new WordNgram(tok.Start, tok.Length, -1, 0, Index(h), Sign(h));
+                var k = WordKey(h);
+                output[n++] = new WordNgram(tok.Start, tok.Length, -1, 0, k >> 1, (k & 1) == 0 ? 1f : -1f);
             }
             if (_o.WordNgramMax >= 2 && havePrev)
             {
                 if (n == output.Length) return n;
-                var hb = TextHash.Combine(prevHash, h);
-                output[n++] = new WordNgram(prev.Start, prev.Length, tok.Start, tok.Length, Index(hb), Sign(hb));
+                var kb = WordKey(BigramHash(prevHash, h));
+                output[n++] = new WordNgram(prev.Start, prev.Length, tok.Start, tok.Length, kb >> 1, (kb & 1) == 0 ? 1f : -1f);
             }
             prev = tok;
             prevHash = h;
@@ -169,17 +184,19 @@ public sealed class FeatureHasher
         var unigrams = _o.WordNgramMin <= 1;
         var bigrams = _o.WordNgramMax >= 2;
         var chars = _o.CharNgramMax > 0;
-        var wordSeed = _wordSeed;
         foreach (var tok in Tokenizer.Tokenize(norm))
         {
             var word = norm.Slice(tok.Start, tok.Length);
-            var h = TextHash.Hash(word, wordSeed);
-            if (unigrams) raw[count++] = Key(h);
-            if (bigrams && havePrev) raw[count++] = Key(TextHash.Combine(prev, h));
+            var h = WordHash(word);
+            if (unigrams) raw[count++] = WordKey(h);
+            if (bigrams && havePrev) raw[count++] = WordKey(BigramHash(prev, h));
             prev = h;
             havePrev = true;
             if (chars && tok.Kind == TokenKind.Word)
-                count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgrams35(word, raw, count, padded) : AddCharNgrams(word, raw, count);
+            {
+                if (_v3) count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgramsV3Of35(word, raw, count, padded) : AddCharNgramsV3(word, raw, count);
+                else count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgrams35(word, raw, count, padded) : AddCharNgrams(word, raw, count);
+            }
         }
         return count;
     }
@@ -242,13 +259,149 @@ public sealed class FeatureHasher
         return count + (int)w + 3;
     }
 
+    // ew-hash-v3 character n-grams of the padded word p = '<' word '>': the n-gram of length n at start s is the units
+    // p[s..s+n) taken as 64-bit blocks of four (little-endian, the last block's missing units zero), h = seed(n),
+    // h = (h ^ block) * M for each block, and its key is h's top (index bits + 1) bits: the index above the sign.
+    // Multiply-shift: the top bits of a product depend on every bit of the block. This general path reads the units in
+    // place; the unrolled 3..5 path below copies the padded word with zero units after it and reads whole blocks.
+    private const ulong BlockMultiplier = 0x9E3779B97F4A7C15UL;
+
+    private int AddCharNgramsV3(ReadOnlySpan<char> word, int[] raw, int count)
+    {
+        int min = _o.CharNgramMin, max = _o.CharNgramMax;
+        var len = word.Length + 2;
+        var keep = _o.Signed ? -1 : ~1;
+        for (var start = 0; start + min <= len; start++)
+        {
+            var limit = Math.Min(max, len - start);
+            for (var n = min; n <= limit; n++)
+            {
+                var h = _lengthSeeds[n];
+                ulong block = 0;
+                for (var k = 0; k < n; k++)
+                {
+                    var p = start + k;
+                    var c = p == 0 ? '<' : p == len - 1 ? '>' : word[p - 1];
+                    block |= (ulong)c << (16 * (k & 3));
+                    if ((k & 3) == 3 || k == n - 1)
+                    {
+                        h = (h ^ block) * BlockMultiplier;
+                        block = 0;
+                    }
+                }
+                raw[count++] = (int)(h >> _keyShift) & keep;
+            }
+        }
+        return count;
+    }
+
+    // The default 3..5 range of AddCharNgramsV3, unrolled: per start, one unaligned 64-bit read gives the 3-gram (its
+    // low 48 bits) and the 4-gram, and the 5-gram adds the fifth unit as a second block. 4 multiplies per start.
+    private int AddCharNgramsV3Of35(ReadOnlySpan<char> word, int[] raw, int count, char[] padded)
+    {
+        var n = word.Length;
+        if (n < 3 || n + 6 > padded.Length) return AddCharNgramsV3(word, raw, count);
+        padded[0] = '<';
+        word.CopyTo(padded.AsSpan(1));
+        padded[n + 1] = '>';
+        Unsafe.WriteUnaligned(ref Unsafe.As<char, byte>(ref padded[n + 2]), 0UL);
+        ulong s3 = _lengthSeeds[3], s4 = _lengthSeeds[4], s5 = _lengthSeeds[5];
+        var shift = _keyShift;
+        var keep = _o.Signed ? -1 : ~1;
+        ref var p = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetArrayDataReference(padded));
+        ref var dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(raw), count);
+        _ = raw[count + 3 * n]; // the n starts write 3n - 3 keys: one bounds check (with room to spare) for all of them
+        nint w = 0;
+        nint last = n - 2; // starts 0 .. n-3 have a 5-gram
+        const ulong Low3 = 0x0000_FFFF_FFFF_FFFFUL;
+        for (nint s = 0; s < last; s++)
+        {
+            var x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * s));
+            ulong c5 = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, 2 * s + 8));
+            Unsafe.Add(ref dst, w) = (int)(((s3 ^ (x & Low3)) * BlockMultiplier) >> shift) & keep;
+            Unsafe.Add(ref dst, w + 1) = (int)(((s4 ^ x) * BlockMultiplier) >> shift) & keep;
+            Unsafe.Add(ref dst, w + 2) = (int)(((((s5 ^ x) * BlockMultiplier) ^ c5) * BlockMultiplier) >> shift) & keep;
+            w += 3;
+        }
+        // Start n-2: a 3-gram and a 4-gram (ending in '>'); start n-1: a 3-gram. The units after '>' are zero.
+        var y = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * last));
+        Unsafe.Add(ref dst, w) = (int)(((s3 ^ (y & Low3)) * BlockMultiplier) >> shift) & keep;
+        Unsafe.Add(ref dst, w + 1) = (int)(((s4 ^ y) * BlockMultiplier) >> shift) & keep;
+        var z = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * (last + 1)));
+        Unsafe.Add(ref dst, w + 2) = (int)(((s3 ^ (z & Low3)) * BlockMultiplier) >> shift) & keep;
+        return count + (int)w + 3;
+    }
+
+    /// <summary>
+    /// ew-hash-v3's output: each key (index &lt;&lt; 1 | negative) as its index and its sign times the scale
+    /// (1/√(keys) when normalising, else 1), in the keys' order. Returns the number written.
+    /// </summary>
+    internal static int WriteEntries(ReadOnlySpan<int> keys, Span<int> indices, Span<float> values, bool normalize)
+    {
+        var n = Math.Min(keys.Length, Math.Min(indices.Length, values.Length));
+        if (n == 0) return 0;
+        var scale = normalize ? 1f / MathF.Sqrt(n) : 1f;
+        var scaleBits = BitConverter.SingleToInt32Bits(scale);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var k0 = ref MemoryMarshal.GetReference(keys);
+            ref var i0 = ref MemoryMarshal.GetReference(indices);
+            ref var v0 = ref Unsafe.As<float, int>(ref MemoryMarshal.GetReference(values));
+            var bits = Vector256.Create(scaleBits);
+            for (; i + Vector256<int>.Count <= n; i += Vector256<int>.Count)
+            {
+                var k = Vector256.LoadUnsafe(ref k0, (nuint)i);
+                Vector256.ShiftRightLogical(k, 1).StoreUnsafe(ref i0, (nuint)i);
+                (bits ^ Vector256.ShiftLeft(k & Vector256<int>.One, 31)).StoreUnsafe(ref v0, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            var k = keys[i];
+            indices[i] = k >>> 1;
+            values[i] = BitConverter.Int32BitsToSingle(scaleBits ^ (k << 31));
+        }
+        return n;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int KeyOf(ulong h, int mask, int signed) => ((int)h & mask) << 1 | ((int)(h >> 63) & signed);
 
     private int Key(ulong h) => (Index(h) << 1) | (_o.Signed ? (int)(h >> 63) : 0);
 
+    // Word n-grams. v2: FNV-1a + fmix64 per token, fmix64 of the pair for bigrams, index from the low bits and sign from
+    // the top bit. v3: the token's UTF-16 units in 64-bit blocks of four as for character n-grams (seeded with the word
+    // seed and the length), a bigram as ((first ^ seed) * M ^ second) * M, and the key from the top bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong WordHash(ReadOnlySpan<char> word) => _v3 ? WordBlockHash(word, _wordSeed) : TextHash.Hash(word, _wordSeed);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong BigramHash(ulong first, ulong second) =>
+        _v3 ? (((first ^ _charSeed) * BlockMultiplier) ^ second) * BlockMultiplier : TextHash.Combine(first, second);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int WordKey(ulong h) => _v3 ? (int)(h >> _keyShift) & (_o.Signed ? -1 : ~1) : Key(h);
+
+    private static ulong WordBlockHash(ReadOnlySpan<char> word, ulong seed)
+    {
+        var h = seed + (ulong)word.Length;
+        ref var p = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(word));
+        var bytes = 2 * word.Length;
+        var i = 0;
+        for (; i + 8 <= bytes; i += 8) h = (h ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i))) * BlockMultiplier;
+        var rest = bytes - i;
+        if (rest == 0) return h;
+        ulong block = rest switch
+        {
+            2 => Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, i)),
+            4 => Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, i)),
+            _ => Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, i)) | (ulong)Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, i + 4)) << 32,
+        };
+        return (h ^ block) * BlockMultiplier;
+    }
+
     private int Index(ulong h) => (int)(h & (ulong)_mask);
-    private float Sign(ulong h) => !_o.Signed || (h >> 63) == 0 ? 1f : -1f;
 
     // Sums the signs of equal indices (sorted keys) and drops sums that cancelled (the radix-sort path).
     internal static int Merge(ReadOnlySpan<int> keys, Span<int> indices, Span<float> values)
