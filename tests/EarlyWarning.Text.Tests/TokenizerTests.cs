@@ -104,4 +104,24 @@ public class TokenizerTests
         Assert.Null(ScriptLanguageDetector.Detect("123 !!!"));
         Assert.Null(ScriptLanguageDetector.Detect(""));
     }
+
+    /// <summary>The detector's per-code-unit table gives, for every BMP letter and mark, the first range that holds it.</summary>
+    [Fact]
+    public void Script_lookup_table_agrees_with_the_ranges_for_every_bmp_letter()
+    {
+        var letters = 0;
+        for (var c = 0x80; c <= 0xFFFF; c++)
+        {
+            var ch = (char)c;
+            if (char.IsSurrogate(ch)) continue;
+            var cat = char.GetUnicodeCategory(ch);
+            if (!char.IsLetter(ch) && cat is not (System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark)) continue;
+            letters++;
+            string? expected = null;
+            foreach (var (lo, hi, lang) in ScriptLanguageDetector.Ranges)
+                if (c >= lo && c <= hi) { expected = lang; break; }
+            Assert.True(expected == ScriptLanguageDetector.Detect(ch.ToString()), $"U+{c:X4}: expected {expected ?? "null"}");
+        }
+        Assert.True(letters > 40_000, $"{letters} letters");
+    }
 }

@@ -18,7 +18,7 @@ public static class TrainCommand
 {
     /// <summary>Trains from dataset folders or CSV/JSONL files; returns 0 on success, 2 on bad input.</summary>
     public static int Run(IReadOnlyList<string> dataPaths, string outDir, TextWriter log) =>
-        Run(dataPaths, outDir, log, new TrainerOptions(), FeaturizerOptions.Default, "earlywarning-linear", "1.0.0");
+        Run(dataPaths, outDir, log, new TrainerOptions(), FeaturizerOptions.Default, "earlywarning-linear", "1.1.0");
 
     /// <summary>As <see cref="Run(IReadOnlyList{string}, string, TextWriter)"/> with explicit options.</summary>
     public static int Run(IReadOnlyList<string> dataPaths, string outDir, TextWriter log, TrainerOptions trainer, FeaturizerOptions features, string name, string version)
@@ -44,6 +44,9 @@ public static class TrainCommand
         }
         var trainSeconds = sw.Elapsed.TotalSeconds;
 
+        var scripts = TrainingScripts.Count(all.Where(s => s.Split == StratifiedSplit.Train).Select(s => s.Example.Text));
+        log.WriteLine("trained scripts (posts in others are left to the lexicons): " + string.Join(", ", scripts.Select(s => $"{s.Script} ({s.Examples})")));
+
         Directory.CreateDirectory(outDir);
         var manifest = new ModelManifest
         {
@@ -60,6 +63,7 @@ public static class TrainCommand
             ClassBias = Labels.All.Select((l, i) => (l, (double)trained.ClassBias[i])).ToDictionary(x => x.l, x => Math.Round(x.Item2, 3)),
             TrainingData = datasets.Select(d => new TrainingDataSpec(d.Name, d.Licence,
                 all.Count(s => s.Dataset == d.Name && s.Split == StratifiedSplit.Train))).ToList(),
+            TrainedScripts = scripts.Select(s => s.Script).ToList(),
             Created = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
         };
         var onnxMetadata = new Dictionary<string, string> { ["labels"] = string.Join(',', Labels.All), ["featurizer_fingerprint"] = manifest.Featurizer.Fingerprint };

@@ -121,7 +121,9 @@ public static class ModelCard
         }
         sb.AppendLine("## Known failure modes");
         sb.AppendLine();
-        sb.AppendLine("- English-centred: Davidson dominates the training data; French/Arabic (MLMA) and Sinhala are small and score lower. Burmese, Tamil, Swahili and Amharic rely on the lexicons only.");
+        sb.AppendLine("- English-centred: Davidson dominates the training data; French/Arabic (MLMA) and Sinhala are small and score lower.");
+        if (m.TrainedScripts is { } scripts)
+            sb.AppendLine(ci, $"- Trained scripts: {string.Join(", ", scripts.Select(x => x == ModelManifest.UnmappedScript ? "Latin and other scripts no single language owns (*)" : x))}. On a post in any other script (Burmese, Tamil, Amharic, ...) the model has no evidence, only hash collisions with other languages' n-grams, so it abstains and the lexicons alone label the post (its scores are still reported; explanation `{PostClassifier.UntrainedScriptNote}<script>`). Swahili and romanised text are Latin script: the model does score them, with English n-grams.");
         sb.AppendLine("- Davidson's hate class is defined by its annotators; many hate errors are offensive-vs-hate confusions on the same slurs, and reclaimed in-group use of slurs is often labelled offensive.");
         sb.AppendLine("- MLMA texts are pre-processed (stop words removed), so its test scores do not transfer to raw posts; almost all MLMA rows mention a group, which can make group words look hostile.");
         sb.AppendLine("- Bag of n-grams: no understanding of negation, irony or quotation beyond local word pairs; counter-speech that repeats a slur is matched by the lexicon rule and labelled hate.");

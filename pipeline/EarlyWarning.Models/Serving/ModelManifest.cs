@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EarlyWarning.Core.Posts;
 using EarlyWarning.Text.Features;
+using EarlyWarning.Text.Language;
 using EarlyWarning.Text.Normalization;
 
 namespace EarlyWarning.Models.Serving;
@@ -150,6 +151,14 @@ public sealed class ModelManifest
     public string DecisionRule { get; set; } = "argmax(ln p + class_bias)";
     public Dictionary<string, double> ClassBias { get; set; } = [];
     public List<TrainingDataSpec> TrainingData { get; set; } = [];
+    /// <summary>
+    /// The scripts the model was trained on, as <see cref="ScriptLanguageDetector"/> names them (its language code, e.g.
+    /// <c>ar</c>, <c>si</c>; <see cref="UnmappedScript"/> for text it maps to no language, chiefly Latin). A post written
+    /// in another script is outside what the model learned: its scores there come from hash collisions with other
+    /// languages' n-grams, so serving lets the lexicons alone label it. Null (models from before 2026-12-07, plug-in
+    /// models): no restriction.
+    /// </summary>
+    public List<string>? TrainedScripts { get; set; }
     public string? Created { get; set; }
     public string ModelFile { get; set; } = "model.onnx";
 
@@ -174,6 +183,15 @@ public sealed class ModelManifest
         if (m is null || m.Labels.Count == 0) throw new InvalidDataException($"model manifest {path} has no labels");
         return m;
     }
+
+    /// <summary>The <see cref="TrainedScripts"/> entry for text whose script names no language (Latin, Cyrillic, mixed, none).</summary>
+    public const string UnmappedScript = "*";
+
+    /// <summary>The script key of a text: its script's language, or <see cref="UnmappedScript"/>.</summary>
+    public static string ScriptOf(ReadOnlySpan<char> text) => ScriptLanguageDetector.Detect(text) ?? UnmappedScript;
+
+    /// <summary>Whether the model was trained on the script <paramref name="text"/> is written in (always, with no list).</summary>
+    public bool CoversScriptOf(ReadOnlySpan<char> text) => TrainedScripts is not { } scripts || scripts.Contains(ScriptOf(text));
 
     /// <summary>Bias per class index in <see cref="Labels"/> order (0 for classes not listed).</summary>
     public float[] BiasVector() => Labels.Select(l => ClassBias.TryGetValue(l, out var b) ? (float)b : 0f).ToArray();

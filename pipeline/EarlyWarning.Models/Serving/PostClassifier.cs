@@ -17,6 +17,9 @@ public sealed class PostClassifier : IDisposable
     /// <summary>How many word n-grams an explanation lists.</summary>
     public const int ExplanationNgrams = 5;
 
+    /// <summary>Explanation entry of a flagged post in a script the model was not trained on (followed by the script key).</summary>
+    public const string UntrainedScriptNote = "model:abstained:untrained-script:";
+
     private static readonly int HateIndex = Array.IndexOf(Labels.All, Labels.Hate);
     private static readonly int NoneIndex = Array.IndexOf(Labels.All, Labels.None);
     private readonly int[] _labelMap; // model class index -> Labels.All index (-1 when unknown)
@@ -123,7 +126,8 @@ public sealed class PostClassifier : IDisposable
                 {
                     var row = shadowProbs.AsSpan(i * sc, sc);
                     var k = s.Model.Decide(row);
-                    var label = ApplyLexicon(s.LabelMap[k] >= 0 ? Labels.All[s.LabelMap[k]] : Labels.None, lexiconHate, lexiconOffensive);
+                    var shadowLabel = s.LabelMap[k] >= 0 && (texts[i].Length == 0 || s.Model.Manifest.CoversScriptOf(norm[i])) ? Labels.All[s.LabelMap[k]] : Labels.None;
+                    var label = ApplyLexicon(shadowLabel, lexiconHate, lexiconOffensive);
                     var hate = 0f;
                     for (var j = 0; j < sc; j++) if (s.LabelMap[j] == HateIndex) hate += row[j];
                     compared![i] = (result[i].PostId, result[i].Label, label, Math.Abs(hate - result[i].Scores[HateIndex]));
@@ -159,6 +163,10 @@ public sealed class PostClassifier : IDisposable
             if (_labelMap[k] >= 0) scores[_labelMap[k]] += modelProbs[k];
         var modelClass = Model.Decide(modelProbs);
         var label = _labelMap[modelClass] >= 0 ? Labels.All[_labelMap[modelClass]] : Labels.None;
+        // A script the model was not trained on: its scores are collisions with other languages' n-grams, so the
+        // model abstains and the lexicons alone label the post (the scores are still reported).
+        var untrainedScript = text.Length > 0 && !Model.Manifest.CoversScriptOf(normalized);
+        if (untrainedScript) label = Labels.None;
         lexiconOffensive = false;
 
         var matches = text.Length == 0 ? [] : Lexicon.MatchNormalized(normalized);
@@ -196,6 +204,11 @@ public sealed class PostClassifier : IDisposable
             {
                 var s = $"lexicon:{m.Entry.Category}:{m.Entry.Normalized}";
                 if (!decision.Explanation.Contains(s)) decision.Explanation.Add(s);
+            }
+            if (untrainedScript)
+            {
+                decision.Explanation.Add(UntrainedScriptNote + ModelManifest.ScriptOf(normalized));
+                return decision; // the model's n-grams explain nothing in a script it never saw
             }
             var explainClass = label == Labels.None ? HateIndex : Array.IndexOf(Labels.All, label);
             // The n-grams are the featuriser's: its normalisation, when the lexicon's differs.

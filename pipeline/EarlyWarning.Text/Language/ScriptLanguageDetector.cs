@@ -9,7 +9,7 @@ namespace EarlyWarning.Text.Language;
 /// </summary>
 public static class ScriptLanguageDetector
 {
-    private static readonly (int Lo, int Hi, string Lang)[] Ranges =
+    internal static readonly (int Lo, int Hi, string Lang)[] Ranges =
     [
         (0x0370, 0x03FF, "el"), (0x0530, 0x058F, "hy"), (0x0590, 0x05FF, "he"),
         (0x0600, 0x06FF, "ar"), (0x0750, 0x077F, "ar"), (0x08A0, 0x08FF, "ar"), (0xFB50, 0xFDFF, "ar"), (0xFE70, 0xFEFF, "ar"),
@@ -64,11 +64,21 @@ public static class ScriptLanguageDetector
     /// <summary>Convenience: the script language of a string (null for null or empty).</summary>
     public static string? Detect(string? text) => string.IsNullOrEmpty(text) ? null : Detect(text.AsSpan());
 
+    // The first range holding each BMP code unit (0xFF: none), so a lookup is one load instead of a scan of the ranges.
+    private static readonly byte[] RangeOf = BuildRangeTable();
+
+    private static byte[] BuildRangeTable()
+    {
+        var table = new byte[0x10000];
+        table.AsSpan().Fill(0xFF);
+        for (var i = Ranges.Length - 1; i >= 0; i--) table.AsSpan(Ranges[i].Lo, Ranges[i].Hi - Ranges[i].Lo + 1).Fill((byte)i);
+        return table;
+    }
+
     private static int Find(char c)
     {
-        for (var i = 0; i < Ranges.Length; i++)
-            if (c >= Ranges[i].Lo && c <= Ranges[i].Hi) return i;
-        return -1;
+        var r = RangeOf[c];
+        return r == 0xFF ? -1 : r;
     }
 
     /// <summary>True when the rune is a letter in a script this detector maps to a language.</summary>
