@@ -191,7 +191,10 @@ public sealed class ModelManifest
     public static string ScriptOf(ReadOnlySpan<char> text) => ScriptLanguageDetector.Detect(text) ?? UnmappedScript;
 
     /// <summary>Whether the model was trained on the script <paramref name="text"/> is written in (always, with no list).</summary>
-    public bool CoversScriptOf(ReadOnlySpan<char> text) => TrainedScripts is not { } scripts || scripts.Contains(ScriptOf(text));
+    public bool CoversScriptOf(ReadOnlySpan<char> text) => TrainedScripts is null || CoversScript(ScriptOf(text));
+
+    /// <summary>Whether the model was trained on <paramref name="script"/> (a <see cref="ScriptOf"/> key; always, with no list).</summary>
+    public bool CoversScript(string script) => TrainedScripts is not { } scripts || scripts.Contains(script);
 
     /// <summary>Bias per class index in <see cref="Labels"/> order (0 for classes not listed).</summary>
     public float[] BiasVector() => Labels.Select(l => ClassBias.TryGetValue(l, out var b) ? (float)b : 0f).ToArray();

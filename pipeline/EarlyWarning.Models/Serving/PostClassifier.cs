@@ -119,14 +119,17 @@ public sealed class PostClassifier : IDisposable
             var describeNormalized = Model.Hasher.Options.Normalization == steps;
             var result = new Decision[texts.Count];
             var compared = shadow is null ? null : new (string, string, string, float)[texts.Count];
+            // The script key is needed only when a model restricts its scripts (found once per post for both models).
+            var scripts = Model.Manifest.TrainedScripts is not null || shadow?.Model.Manifest.TrainedScripts is not null;
             for (var i = 0; i < texts.Count; i++)
             {
-                result[i] = Decide(id(i), texts[i], norm[i], describeNormalized, probs.AsSpan(i * c, c), out var lexiconHate, out var lexiconOffensive);
+                var script = scripts && texts[i].Length > 0 ? ModelManifest.ScriptOf(norm[i]) : null;
+                result[i] = Decide(id(i), texts[i], norm[i], script, describeNormalized, probs.AsSpan(i * c, c), out var lexiconHate, out var lexiconOffensive);
                 if (shadow is { } s)
                 {
                     var row = shadowProbs.AsSpan(i * sc, sc);
                     var k = s.Model.Decide(row);
-                    var shadowLabel = s.LabelMap[k] >= 0 && (texts[i].Length == 0 || s.Model.Manifest.CoversScriptOf(norm[i])) ? Labels.All[s.LabelMap[k]] : Labels.None;
+                    var shadowLabel = s.LabelMap[k] >= 0 && (script is null || s.Model.Manifest.CoversScript(script)) ? Labels.All[s.LabelMap[k]] : Labels.None;
                     var label = ApplyLexicon(shadowLabel, lexiconHate, lexiconOffensive);
                     var hate = 0f;
                     for (var j = 0; j < sc; j++) if (s.LabelMap[j] == HateIndex) hate += row[j];
@@ -155,7 +158,7 @@ public sealed class PostClassifier : IDisposable
     private static string ApplyLexicon(string modelLabel, bool lexiconHate, bool lexiconOffensive) =>
         lexiconHate ? Labels.Hate : lexiconOffensive && modelLabel == Labels.None ? Labels.Offensive : modelLabel;
 
-    private Decision Decide(string postId, string text, string normalized, bool describeNormalized, ReadOnlySpan<float> modelProbs,
+    private Decision Decide(string postId, string text, string normalized, string? script, bool describeNormalized, ReadOnlySpan<float> modelProbs,
         out bool lexiconHate, out bool lexiconOffensive)
     {
         var scores = new float[Labels.All.Length];
@@ -165,7 +168,7 @@ public sealed class PostClassifier : IDisposable
         var label = _labelMap[modelClass] >= 0 ? Labels.All[_labelMap[modelClass]] : Labels.None;
         // A script the model was not trained on: its scores are collisions with other languages' n-grams, so the
         // model abstains and the lexicons alone label the post (the scores are still reported).
-        var untrainedScript = text.Length > 0 && !Model.Manifest.CoversScriptOf(normalized);
+        var untrainedScript = script is not null && !Model.Manifest.CoversScript(script);
         if (untrainedScript) label = Labels.None;
         lexiconOffensive = false;
 
@@ -207,7 +210,7 @@ public sealed class PostClassifier : IDisposable
             }
             if (untrainedScript)
             {
-                decision.Explanation.Add(UntrainedScriptNote + ModelManifest.ScriptOf(normalized));
+                decision.Explanation.Add(UntrainedScriptNote + script);
                 return decision; // the model's n-grams explain nothing in a script it never saw
             }
             var explainClass = label == Labels.None ? HateIndex : Array.IndexOf(Labels.All, label);
