@@ -17,7 +17,7 @@ public static class ModelCard
         sb.AppendLine(ci, $"# Model card: {m.Id}");
         sb.AppendLine();
         var f = m.Featurizer;
-        var ngrams = string.Create(ci, $"hashed word ({f.WordNgramMin}-{f.WordNgramMax}) and character ({f.CharNgramMin}-{f.CharNgramMax}) n-grams in 2^{System.Numerics.BitOperations.Log2((uint)Math.Max(1, f.Dimension))} buckets");
+        var ngrams = string.Create(ci, $"hashed word ({f.WordNgramMin}-{f.WordNgramMax}) and character ({f.CharNgramMin}-{f.CharNgramMax}) n-grams in 2^{System.Numerics.BitOperations.Log2((uint)Math.Max(1, f.Dimension))} buckets (featuriser `{f.Algorithm}`)");
         if (m.Kind == TrainerOptions.EmbeddingBagKind)
         {
             sb.AppendLine(ci, $"fastText-style embedding bag over {ngrams}: one embedding per hashed n-gram, weighted sum, linear layer, softmax;");
