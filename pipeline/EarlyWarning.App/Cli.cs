@@ -26,13 +26,13 @@ public static class Cli
         usage: earlywarning VERB [options]
           run [--source simulate[:SCENARIO]|replay:PATH|kafka:BOOTSTRAP[/TOPIC]] [--seed N] [--posts N] [--truth PATH]
               [--store sqlite:PATH|elasticsearch:URL] [--store-posts all|flagged] [--until-end] [--no-dashboard] [--port N]
-              [--speed X] [--model DIR] [--data-dir DIR] [--group NAME]
+              [--speed X] [--model DIR] [--script-model DIR[,DIR]] [--data-dir DIR] [--group NAME]
               [--host IP] [--retention posts=30d,dead_letters=7d,...] [--retention-interval MIN] [--subscriptions PATH]
               [--reidentifiable]   (keep an encrypted pseudonym → account map so an admin can re-identify, audited)
           simulate --scenario NAME --seed N [--posts N] --out PATH.jsonl [--truth PATH.json]
-          train --data PATH... --out DIR
+          train --data PATH... --out DIR [--name NAME]
           evaluate --model DIR --data PATH [--json]
-          classify [--model DIR] [--json]            (one text per line on stdin)
+          classify [--model DIR] [--script-model DIR[,DIR]] [--json]   (one text per line on stdin)
           detect --input PATH.csv [--json]
           setup elasticsearch --url URL [--kibana URL]
           transparency-report --from TIME --to TIME [--store sqlite:PATH] [--format md|json]
@@ -64,9 +64,9 @@ public static class Cli
             {
                 "run" => await RunPipelineAsync(a, @out, err, ct).ConfigureAwait(false),
                 "simulate" => Simulate(a, @out),
-                "train" => TrainCommand.Run(a.Many("data"), a.Required("out"), @out),
+                "train" => TrainCommand.Run(a.Many("data"), a.Required("out"), @out, a.Optional("name")),
                 "evaluate" => EvaluateCommand.Run(a.Required("model"), a.Required("data"), a.Flag("json"), @out),
-                "classify" => ClassifyCommand.Run(a.Optional("model"), a.Flag("json"), stdin ?? Console.In, @out),
+                "classify" => ClassifyCommand.Run(a.Optional("model"), a.Flag("json"), stdin ?? Console.In, @out, ScriptModelDirs(a)),
                 "detect" => DetectCommand.Run(a.Required("input"), a.Flag("json"), @out),
                 "transparency-report" => TransparencyReportCommand.Run(a.Optional, @out),
                 "appeal" => await SafeguardCommands.AppealAsync(args.Length > 1 ? args[1] : "", Args.Parse(args.Length > 2 ? args[2..] : []).Optional, @out, ct).ConfigureAwait(false),
@@ -167,6 +167,12 @@ public static class Cli
         var keyring = new PseudonymKeyRing(dataDir);
         var pseudonymizer = new Pseudonymizer(keyring.CurrentKey);
         using var classifier = PostClassifier.Load(a.Optional("model") ?? ModelPaths.DefaultModelDir, ModelPaths.DefaultLexiconDir);
+        foreach (var dir in ScriptModelDirs(a))
+        {
+            try { classifier.LoadScriptModel(dir); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            log.WriteLine($"script model {classifier.ScriptModels[^1].Manifest.Id} labels posts in {string.Join(", ", classifier.ScriptModels[^1].Manifest.TrainedScripts!)} the served model was not trained on");
+        }
 
         // Safeguards that live beside the SQLite store: the hash-chained audit log and retention.
         await using var safeguards = store is SqliteStore sqlite ? new SqliteSafeguardStore(sqlite.Path) : null;
@@ -265,6 +271,10 @@ public static class Cli
     /// Alert delivery when subscriptions exist (<c>--subscriptions PATH</c>, default <c>./data/subscriptions.json</c>);
     /// email needs <c>EARLYWARNING_SMTP=host:port</c> and <c>EARLYWARNING_SMTP_FROM</c>. The ledger lives in ./data.
     /// </summary>
+    // --script-model DIR[,DIR]: models for posts in scripts the served model was not trained on (PostClassifier.AttachScriptModel).
+    private static IReadOnlyList<string> ScriptModelDirs(Args a) =>
+        a.Optional("script-model") is { } v ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+
     private static AlertDelivery? OpenDelivery(Args a, string dataDir, TextWriter log)
     {
         var path = a.Optional("subscriptions") ?? Path.Combine(dataDir, "subscriptions.json");

@@ -92,6 +92,64 @@ public class TrainedScriptTests
         Assert.Equal(new[] { "p2", "p4" }, report.Examples["none->hate"]);
     }
 
+    // A model that labels everything offensive, trained (its manifest says) on Burmese only, named apart.
+    private static string AlwaysOffensiveBurmeseModel()
+    {
+        var (dir, _) = TestModels.RandomModelDir(9, classBias: [0, 50, 0]);
+        var path = Path.Combine(dir, "model.json");
+        var manifest = ModelManifest.Load(path);
+        manifest.Name = "burmese-test";
+        manifest.TrainedScripts = ["my"];
+        manifest.Save(path);
+        return dir;
+    }
+
+    [Fact]
+    public void A_script_model_labels_the_posts_in_its_scripts_that_the_served_model_was_not_trained_on()
+    {
+        using var pc = new PostClassifier(OnnxClassifier.Load(AlwaysHateModel([ModelManifest.UnmappedScript, "si"])), BurmeseLexicon());
+        var scriptDir = AlwaysOffensiveBurmeseModel();
+        pc.LoadScriptModel(scriptDir);
+        var d = pc.ClassifyTexts([Latin, Burmese, BurmeseWithTerm, Tamil, Sinhala]);
+        using var alone = OnnxClassifier.Load(scriptDir);
+        var expected = new float[3];
+        alone.Predict([Burmese], expected);
+
+        Assert.Equal((Labels.Hate, "test-model@0.0.1"), (d[0].Label, d[0].Model)); // the served model's script
+        Assert.Equal((Labels.Offensive, "burmese-test@0.0.1"), (d[1].Label, d[1].Model)); // routed
+        for (var k = 0; k < 3; k++) Assert.Equal(expected[k], d[1].Scores[k], 5); // the script model's scores
+        Assert.DoesNotContain(d[1].Explanation, e => e.StartsWith(PostClassifier.UntrainedScriptNote, StringComparison.Ordinal));
+        Assert.Equal((Labels.Hate, "burmese-test@0.0.1"), (d[2].Label, d[2].Model)); // the lexicon still rules
+        Assert.Equal((Labels.None, "test-model@0.0.1"), (d[3].Label, d[3].Model)); // no model for Tamil: lexicons alone
+        Assert.Equal(Labels.Hate, d[4].Label);
+    }
+
+    [Fact]
+    public void A_script_model_must_name_its_scripts()
+    {
+        using var pc = new PostClassifier(OnnxClassifier.Load(AlwaysHateModel([ModelManifest.UnmappedScript])), BurmeseLexicon());
+        var e = Assert.Throws<ArgumentException>(() => pc.LoadScriptModel(AlwaysHateModel(null)));
+        Assert.Contains("trained_scripts", e.Message);
+        Assert.Empty(pc.ScriptModels);
+    }
+
+    [Fact]
+    public void Classify_command_takes_script_models()
+    {
+        var served = AlwaysHateModel([ModelManifest.UnmappedScript]);
+        var output = new StringWriter();
+        Assert.Equal(0, Cli.ClassifyCommand.Run(served, json: true, new StringReader(Latin + "\n" + Burmese + "\n"), output, [AlwaysOffensiveBurmeseModel()]));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("\"model\":\"test-model@0.0.1\"", lines[0]);
+        Assert.Contains("\"label\":\"offensive\"", lines[1]);
+        Assert.Contains("\"model\":\"burmese-test@0.0.1\"", lines[1]);
+
+        var refused = new StringWriter();
+        Assert.Equal(2, Cli.ClassifyCommand.Run(served, json: true, new StringReader(Latin), refused, [AlwaysHateModel(null)]));
+        Assert.Contains("trained_scripts", refused.ToString());
+    }
+
     [Fact]
     public void Training_scripts_are_those_with_enough_examples()
     {

@@ -5,7 +5,7 @@ using EarlyWarning.Models.Serving;
 
 namespace EarlyWarning.Models.Cli;
 
-/// <summary><c>classify [--model DIR] [--json]</c>: one JSON object per input line, for every line.</summary>
+/// <summary><c>classify [--model DIR] [--script-model DIR[,DIR]] [--json]</c>: one JSON object per input line, for every line.</summary>
 public static class ClassifyCommand
 {
     /// <summary>Lines longer than this are classified on their first <c>MaxChars</c> characters (noted in the output).</summary>
@@ -18,11 +18,20 @@ public static class ClassifyCommand
     /// plus <c>"note"</c> for empty, truncated or undecodable lines. The output is JSON with or without <paramref name="json"/>
     /// (DESIGN's contract); the flag is accepted for symmetry with <c>evaluate</c>. Returns 0, or 2 when the model cannot be loaded.
     /// </summary>
-    public static int Run(string? modelDir, bool json, TextReader input, TextWriter output)
+    public static int Run(string? modelDir, bool json, TextReader input, TextWriter output) => Run(modelDir, json, input, output, []);
+
+    /// <summary><see cref="Run(string?, bool, TextReader, TextWriter)"/> with script models (<c>--script-model DIR[,DIR]</c>, see <see cref="PostClassifier.AttachScriptModel"/>).</summary>
+    public static int Run(string? modelDir, bool json, TextReader input, TextWriter output, IReadOnlyList<string> scriptModelDirs)
     {
+        ArgumentNullException.ThrowIfNull(scriptModelDirs);
         PostClassifier classifier;
-        try { classifier = PostClassifier.Load(modelDir ?? ModelPaths.DefaultModelDir, ModelPaths.DefaultLexiconDir); }
-        catch (Exception e) when (e is InvalidDataException or IOException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        try
+        {
+            classifier = PostClassifier.Load(modelDir ?? ModelPaths.DefaultModelDir, ModelPaths.DefaultLexiconDir);
+            try { foreach (var dir in scriptModelDirs) classifier.LoadScriptModel(dir); }
+            catch { classifier.Dispose(); throw; }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             output.WriteLine($"{{\"error\":{JsonSerializer.Serialize(e.Message)}}}");
             return 2;

@@ -13,14 +13,17 @@ using EarlyWarning.Text.Features;
 
 namespace EarlyWarning.Models.Cli;
 
-/// <summary><c>train --data PATH... --out DIR</c>: trains the hashed linear model and writes a model directory.</summary>
+/// <summary><c>train --data PATH... --out DIR [--name NAME]</c>: trains the hashed linear model and writes a model directory.</summary>
 public static class TrainCommand
 {
-    /// <summary>Trains from dataset folders or CSV/JSONL files; returns 0 on success, 2 on bad input.</summary>
-    public static int Run(IReadOnlyList<string> dataPaths, string outDir, TextWriter log) =>
-        Run(dataPaths, outDir, log, new TrainerOptions(), FeaturizerOptions.Default, "earlywarning-linear", "1.1.0");
+    /// <summary>The default model's name; other models (a script model, say) should be named apart, as decisions name their model.</summary>
+    public const string DefaultName = "earlywarning-linear";
 
-    /// <summary>As <see cref="Run(IReadOnlyList{string}, string, TextWriter)"/> with explicit options.</summary>
+    /// <summary>Trains from dataset folders or CSV/JSONL files; returns 0 on success, 2 on bad input.</summary>
+    public static int Run(IReadOnlyList<string> dataPaths, string outDir, TextWriter log, string? name = null) =>
+        Run(dataPaths, outDir, log, new TrainerOptions(), FeaturizerOptions.Default, name ?? DefaultName, "1.1.0");
+
+    /// <summary>As <see cref="Run(IReadOnlyList{string}, string, TextWriter, string?)"/> with explicit options.</summary>
     public static int Run(IReadOnlyList<string> dataPaths, string outDir, TextWriter log, TrainerOptions trainer, FeaturizerOptions features, string name, string version)
     {
         if (dataPaths.Count == 0) { log.WriteLine("train: no --data given"); return 2; }

@@ -34,6 +34,37 @@ public sealed class PostClassifier : IDisposable
     public OnnxClassifier Model { get; }
     public Lexicon Lexicon { get; }
 
+    // A model that labels posts: the served model, or a script model for the posts in its scripts.
+    private sealed record Labeller(OnnxClassifier Model, int[] LabelMap);
+
+    private volatile Labeller[] _scriptModels = [];
+
+    /// <summary>Models that label the posts the served model was not trained on, by script (see <see cref="AttachScriptModel"/>).</summary>
+    public IReadOnlyList<OnnxClassifier> ScriptModels => _scriptModels.Select(l => l.Model).ToList();
+
+    /// <summary>
+    /// Adds a model for posts in scripts the served model was not trained on (its manifest's <c>trained_scripts</c>
+    /// names them; e.g. a Burmese model trained on myHateSpeech): such a post is labelled by the first script model
+    /// trained on its script instead of by the lexicons alone, and its decision names that model. A script model must
+    /// list its scripts. This classifier owns and disposes it.
+    /// </summary>
+    public void AttachScriptModel(OnnxClassifier model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Manifest.TrainedScripts is not { Count: > 0 })
+            throw new ArgumentException($"script model {model.Manifest.Id} does not list the scripts it was trained on (trained_scripts)", nameof(model));
+        var map = model.Manifest.Labels.Select(l => Array.IndexOf(Labels.All, l)).ToArray();
+        _scriptModels = [.. _scriptModels, new Labeller(model, map)];
+    }
+
+    /// <summary>Loads the model directory <paramref name="modelDir"/> as a script model (see <see cref="AttachScriptModel"/>).</summary>
+    public void LoadScriptModel(string modelDir)
+    {
+        var model = OnnxClassifier.Load(modelDir);
+        try { AttachScriptModel(model); }
+        catch { model.Dispose(); throw; }
+    }
+
     private sealed record ShadowState(OnnxClassifier Model, int[] LabelMap, ShadowRecorder Recorder);
 
     private volatile ShadowState? _shadow;
@@ -116,20 +147,28 @@ public sealed class PostClassifier : IDisposable
         {
             Predict(Model, texts, norm, steps, probs);
             if (shadow is not null) Predict(shadow.Model, texts, norm, steps, shadowProbs!);
-            var describeNormalized = Model.Hasher.Options.Normalization == steps;
             var result = new Decision[texts.Count];
             var compared = shadow is null ? null : new (string, string, string, float)[texts.Count];
-            // The script key is needed only when a model restricts its scripts (found once per post for both models).
+            // The script key is needed only when a model restricts its scripts (found once per post for all models).
+            var scriptModels = _scriptModels;
             var scripts = Model.Manifest.TrainedScripts is not null || shadow?.Model.Manifest.TrainedScripts is not null;
+            var script = new string?[texts.Count];
+            if (scripts)
+                for (var i = 0; i < texts.Count; i++) script[i] = texts[i].Length > 0 ? ModelManifest.ScriptOf(norm[i]) : null;
+            // Posts the served model was not trained on go to the first script model trained on their script.
+            var routed = RouteToScriptModels(texts, norm, steps, script, scriptModels);
+            var served = new Labeller(Model, _labelMap);
             for (var i = 0; i < texts.Count; i++)
             {
-                var script = scripts && texts[i].Length > 0 ? ModelManifest.ScriptOf(norm[i]) : null;
-                result[i] = Decide(id(i), texts[i], norm[i], script, describeNormalized, probs.AsSpan(i * c, c), out var lexiconHate, out var lexiconOffensive);
+                var route = routed?[i];
+                var by = route?.By ?? served;
+                var modelRow = route is { } r ? r.Probs.AsSpan() : probs.AsSpan(i * c, c);
+                result[i] = Decide(by, id(i), texts[i], norm[i], script[i], by.Model.Hasher.Options.Normalization == steps, modelRow, out var lexiconHate, out var lexiconOffensive);
                 if (shadow is { } s)
                 {
                     var row = shadowProbs.AsSpan(i * sc, sc);
                     var k = s.Model.Decide(row);
-                    var shadowLabel = s.LabelMap[k] >= 0 && (script is null || s.Model.Manifest.CoversScript(script)) ? Labels.All[s.LabelMap[k]] : Labels.None;
+                    var shadowLabel = s.LabelMap[k] >= 0 && (script[i] is null || s.Model.Manifest.CoversScript(script[i]!)) ? Labels.All[s.LabelMap[k]] : Labels.None;
                     var label = ApplyLexicon(shadowLabel, lexiconHate, lexiconOffensive);
                     var hate = 0f;
                     for (var j = 0; j < sc; j++) if (s.LabelMap[j] == HateIndex) hate += row[j];
@@ -146,6 +185,30 @@ public sealed class PostClassifier : IDisposable
         }
     }
 
+    // For each post the served model was not trained on and a script model was: that model and its probabilities
+    // (one batched prediction per script model). Null when no post is routed.
+    private (Labeller By, float[] Probs)?[]? RouteToScriptModels(IReadOnlyList<string> texts, string[] norm, NormalizationSteps steps,
+        string?[] script, Labeller[] scriptModels)
+    {
+        if (scriptModels.Length == 0) return null;
+        (Labeller, float[])?[]? routed = null;
+        foreach (var sm in scriptModels)
+        {
+            var rows = new List<int>();
+            for (var i = 0; i < texts.Count; i++)
+                if (script[i] is { } key && routed?[i] is null && !Model.Manifest.CoversScript(key) && sm.Model.Manifest.CoversScript(key)) rows.Add(i);
+            if (rows.Count == 0) continue;
+            routed ??= new (Labeller, float[])?[texts.Count];
+            var sub = rows.Select(i => texts[i]).ToList();
+            var subNorm = rows.Select(i => norm[i]).ToArray();
+            var classes = sm.Model.Classes;
+            var p = new float[rows.Count * classes];
+            Predict(sm.Model, sub, subNorm, steps, p);
+            for (var j = 0; j < rows.Count; j++) routed[rows[j]] = (sm, p.AsSpan(j * classes, classes).ToArray());
+        }
+        return routed;
+    }
+
     // The model's features from the shared normalised text when its featuriser normalises the same way (same
     // probabilities, bit for bit), else from the raw text.
     private static void Predict(OnnxClassifier model, IReadOnlyList<string> texts, string[] norm, NormalizationSteps steps, float[] probs)
@@ -158,17 +221,19 @@ public sealed class PostClassifier : IDisposable
     private static string ApplyLexicon(string modelLabel, bool lexiconHate, bool lexiconOffensive) =>
         lexiconHate ? Labels.Hate : lexiconOffensive && modelLabel == Labels.None ? Labels.Offensive : modelLabel;
 
-    private Decision Decide(string postId, string text, string normalized, string? script, bool describeNormalized, ReadOnlySpan<float> modelProbs,
+    private Decision Decide(Labeller by, string postId, string text, string normalized, string? script, bool describeNormalized, ReadOnlySpan<float> modelProbs,
         out bool lexiconHate, out bool lexiconOffensive)
     {
+        var model = by.Model;
+        var labelMap = by.LabelMap;
         var scores = new float[Labels.All.Length];
         for (var k = 0; k < modelProbs.Length; k++)
-            if (_labelMap[k] >= 0) scores[_labelMap[k]] += modelProbs[k];
-        var modelClass = Model.Decide(modelProbs);
-        var label = _labelMap[modelClass] >= 0 ? Labels.All[_labelMap[modelClass]] : Labels.None;
+            if (labelMap[k] >= 0) scores[labelMap[k]] += modelProbs[k];
+        var modelClass = model.Decide(modelProbs);
+        var label = labelMap[modelClass] >= 0 ? Labels.All[labelMap[modelClass]] : Labels.None;
         // A script the model was not trained on: its scores are collisions with other languages' n-grams, so the
         // model abstains and the lexicons alone label the post (the scores are still reported).
-        var untrainedScript = script is not null && !Model.Manifest.CoversScript(script);
+        var untrainedScript = script is not null && !model.Manifest.CoversScript(script);
         if (untrainedScript) label = Labels.None;
         lexiconOffensive = false;
 
@@ -197,7 +262,7 @@ public sealed class PostClassifier : IDisposable
             Incitement = incitement,
             Dehumanisation = dehumanisation,
             Target = targetEntry?.Target,
-            Model = ModelId,
+            Model = model.Manifest.Id,
         };
         foreach (var m in matches)
             if (!decision.Terms.Contains(m.Entry.Normalized)) decision.Terms.Add(m.Entry.Normalized);
@@ -215,8 +280,8 @@ public sealed class PostClassifier : IDisposable
             }
             var explainClass = label == Labels.None ? HateIndex : Array.IndexOf(Labels.All, label);
             // The n-grams are the featuriser's: its normalisation, when the lexicon's differs.
-            var featureText = describeNormalized ? normalized : Model.Hasher.Normalizer.Normalize(text);
-            AddTopNgramsNormalized(featureText, explainClass, ExplanationNgrams, decision.Explanation);
+            var featureText = describeNormalized ? normalized : model.Hasher.Normalizer.Normalize(text);
+            AddTopNgramsNormalized(model, featureText, explainClass, ExplanationNgrams, decision.Explanation);
         }
         return decision;
     }
@@ -227,7 +292,7 @@ public sealed class PostClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(text);
         if (Model.Weights is null || text.Length == 0) return [];
         var output = new List<string>(count);
-        AddTopNgramsNormalized(Model.Hasher.Normalizer.Normalize(text), labelIndex, count, output);
+        AddTopNgramsNormalized(Model, Model.Hasher.Normalizer.Normalize(text), labelIndex, count, output);
         return output;
     }
 
@@ -243,12 +308,12 @@ public sealed class PostClassifier : IDisposable
     /// ties by ordinal text, appended to <paramref name="output"/>. The n-grams are ranked by position and weight and only
     /// the chosen few become strings (a flagged post used to get a string, a tuple and a dictionary entry per n-gram).
     /// </summary>
-    private void AddTopNgramsNormalized(string norm, int labelIndex, int count, List<string> output)
+    private static void AddTopNgramsNormalized(OnnxClassifier model, string norm, int labelIndex, int count, List<string> output)
     {
-        var w = Model.Weights;
+        var w = model.Weights;
         if (w is null || norm.Length == 0) return;
-        var modelLabel = Model.Manifest.Labels.IndexOf(Labels.All[labelIndex]);
-        var modelNone = Model.Manifest.Labels.IndexOf(Labels.All[NoneIndex]);
+        var modelLabel = model.Manifest.Labels.IndexOf(Labels.All[labelIndex]);
+        var modelNone = model.Manifest.Labels.IndexOf(Labels.All[NoneIndex]);
         if (modelLabel < 0) return;
         var max = FeatureHasher.MaxWordNgrams(norm.Length);
         if (t_ngrams is null || t_ngrams.Length < max)
@@ -258,7 +323,7 @@ public sealed class PostClassifier : IDisposable
         }
         var ngrams = t_ngrams;
         var scored = t_scored!;
-        var n = Model.Hasher.DescribeNormalized(norm, ngrams);
+        var n = model.Hasher.DescribeNormalized(norm, ngrams);
         // Only n-grams that push towards the label; an n-gram's weight follows from its text, so repeats weigh the same.
         var kept = 0;
         for (var i = 0; i < n; i++)
@@ -296,5 +361,6 @@ public sealed class PostClassifier : IDisposable
     {
         Model.Dispose();
         _shadow?.Model.Dispose();
+        foreach (var sm in _scriptModels) sm.Model.Dispose();
     }
 }
