@@ -267,14 +267,14 @@ public static class Cli
         return 0;
     }
 
+    /// <summary><c>--script-model DIR[,DIR]</c>: models for posts in scripts the served model was not trained on (<see cref="PostClassifier.AttachScriptModel"/>).</summary>
+    private static IReadOnlyList<string> ScriptModelDirs(Args a) =>
+        a.Optional("script-model") is { } v ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+
     /// <summary>
     /// Alert delivery when subscriptions exist (<c>--subscriptions PATH</c>, default <c>./data/subscriptions.json</c>);
     /// email needs <c>EARLYWARNING_SMTP=host:port</c> and <c>EARLYWARNING_SMTP_FROM</c>. The ledger lives in ./data.
     /// </summary>
-    // --script-model DIR[,DIR]: models for posts in scripts the served model was not trained on (PostClassifier.AttachScriptModel).
-    private static IReadOnlyList<string> ScriptModelDirs(Args a) =>
-        a.Optional("script-model") is { } v ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-
     private static AlertDelivery? OpenDelivery(Args a, string dataDir, TextWriter log)
     {
         var path = a.Optional("subscriptions") ?? Path.Combine(dataDir, "subscriptions.json");

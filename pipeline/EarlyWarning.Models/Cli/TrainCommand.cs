@@ -48,7 +48,7 @@ public static class TrainCommand
         var trainSeconds = sw.Elapsed.TotalSeconds;
 
         var scripts = TrainingScripts.Count(all.Where(s => s.Split == StratifiedSplit.Train).Select(s => s.Example.Text));
-        log.WriteLine("trained scripts (posts in others are left to the lexicons): " + string.Join(", ", scripts.Select(s => $"{s.Script} ({s.Examples})")));
+        log.WriteLine("trained scripts (posts in others are left to the lexicons, or to a script model that covers them): " + string.Join(", ", scripts.Select(s => $"{s.Script} ({s.Examples})")));
 
         Directory.CreateDirectory(outDir);
         var manifest = new ModelManifest

@@ -23,12 +23,14 @@ public sealed class PostClassifier : IDisposable
     private static readonly int HateIndex = Array.IndexOf(Labels.All, Labels.Hate);
     private static readonly int NoneIndex = Array.IndexOf(Labels.All, Labels.None);
     private readonly int[] _labelMap; // model class index -> Labels.All index (-1 when unknown)
+    private readonly Labeller _served;
 
     public PostClassifier(OnnxClassifier model, Lexicon lexicon)
     {
         Model = model;
         Lexicon = lexicon;
         _labelMap = model.Manifest.Labels.Select(l => Array.IndexOf(Labels.All, l)).ToArray();
+        _served = new Labeller(model, _labelMap);
     }
 
     public OnnxClassifier Model { get; }
@@ -151,24 +153,26 @@ public sealed class PostClassifier : IDisposable
             var compared = shadow is null ? null : new (string, string, string, float)[texts.Count];
             // The script key is needed only when a model restricts its scripts (found once per post for all models).
             var scriptModels = _scriptModels;
-            var scripts = Model.Manifest.TrainedScripts is not null || shadow?.Model.Manifest.TrainedScripts is not null;
-            var script = new string?[texts.Count];
-            if (scripts)
+            string?[]? script = null;
+            if (Model.Manifest.TrainedScripts is not null || shadow?.Model.Manifest.TrainedScripts is not null)
+            {
+                script = new string?[texts.Count];
                 for (var i = 0; i < texts.Count; i++) script[i] = texts[i].Length > 0 ? ModelManifest.ScriptOf(norm[i]) : null;
+            }
             // Posts the served model was not trained on go to the first script model trained on their script.
-            var routed = RouteToScriptModels(texts, norm, steps, script, scriptModels);
-            var served = new Labeller(Model, _labelMap);
+            var routed = script is null ? null : RouteToScriptModels(texts, norm, steps, script, scriptModels);
             for (var i = 0; i < texts.Count; i++)
             {
                 var route = routed?[i];
-                var by = route?.By ?? served;
+                var by = route?.By ?? _served;
                 var modelRow = route is { } r ? r.Probs.AsSpan() : probs.AsSpan(i * c, c);
-                result[i] = Decide(by, id(i), texts[i], norm[i], script[i], by.Model.Hasher.Options.Normalization == steps, modelRow, out var lexiconHate, out var lexiconOffensive);
+                var postScript = script?[i];
+                result[i] = Decide(by, id(i), texts[i], norm[i], postScript, by.Model.Hasher.Options.Normalization == steps, modelRow, out var lexiconHate, out var lexiconOffensive);
                 if (shadow is { } s)
                 {
                     var row = shadowProbs.AsSpan(i * sc, sc);
                     var k = s.Model.Decide(row);
-                    var shadowLabel = s.LabelMap[k] >= 0 && (script[i] is null || s.Model.Manifest.CoversScript(script[i]!)) ? Labels.All[s.LabelMap[k]] : Labels.None;
+                    var shadowLabel = s.LabelMap[k] >= 0 && (postScript is null || s.Model.Manifest.CoversScript(postScript)) ? Labels.All[s.LabelMap[k]] : Labels.None;
                     var label = ApplyLexicon(shadowLabel, lexiconHate, lexiconOffensive);
                     var hate = 0f;
                     for (var j = 0; j < sc; j++) if (s.LabelMap[j] == HateIndex) hate += row[j];
