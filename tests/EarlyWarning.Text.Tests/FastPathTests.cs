@@ -3,6 +3,7 @@ using CsCheck;
 using EarlyWarning.Text.Features;
 using EarlyWarning.Text.Internal;
 using EarlyWarning.Text.Normalization;
+using EarlyWarning.Text.Tokenization;
 
 namespace EarlyWarning.Text.Tests;
 
@@ -174,6 +175,76 @@ public class FastPathTests
             var n = TextNormalizer.CollapseRepeats(buffer);
             Assert.Equal(expected.ToString(), new string(buffer, 0, n));
         }, iter: 5000);
+    }
+
+    [Fact]
+    public void Token_class_table_matches_the_tokeniser_definitions_for_every_utf16_unit()
+    {
+        // The tokeniser's rules, restated: an ASCII letter, digit, '#' or '@' starts a token; a non-ASCII unit starts
+        // one when it is a word character, an emoji or Burmese; a word goes on over ASCII letters, digits and '_' and
+        // over non-ASCII word characters outside Burmese and the scripts written without spaces. Surrogates and the
+        // apostrophe depend on their neighbours.
+        static bool Emoji(char c) => c is >= '\u2600' and <= '\u27BF' or >= '\u2B00' and <= '\u2BFF' or '\u00A9' or '\u00AE' or '\u203C' or '\u2049';
+        var mismatches = new List<string>();
+        for (var u = 0; u <= 0xFFFF; u++)
+        {
+            var c = (char)u;
+            var f = TokenEnumerator.Classes[u];
+            byte expected;
+            if (char.IsSurrogate(c) || c == '\'') expected = TokenEnumerator.Slow;
+            else
+            {
+                var word = c < '\u0080' ? char.IsAsciiLetterOrDigit(c) || c == '_' : CharTable.Has(c, CharTable.WordChar);
+                var noSpace = CharTable.Has(c, CharTable.NoSpaceLetter);
+                var start = c < '\u0080' ? char.IsAsciiLetterOrDigit(c) || c is '#' or '@' : word || Emoji(c) || Burmese.IsRunChar(c);
+                var cont = word && !Burmese.IsRunChar(c) && !noSpace;
+                expected = 0;
+                if (start) expected |= TokenEnumerator.Start;
+                if (cont) expected |= TokenEnumerator.Continue;
+                if (cont && !char.IsAsciiDigit(c)) expected |= TokenEnumerator.NotDigit;
+                if (start && (Burmese.IsRunChar(c) || noSpace || c is '#' or '@' || Emoji(c))) expected |= TokenEnumerator.Special;
+                if (Burmese.IsRunChar(c)) expected |= TokenEnumerator.BurmeseRun;
+                if (Burmese.IsDigit(c)) expected |= TokenEnumerator.BurmeseDigit;
+                if (Burmese.IsSyllableStart(c)) expected |= TokenEnumerator.SyllableStart;
+            }
+            if (f != expected) mismatches.Add($"U+{u:X4}: {f} != {expected}");
+        }
+        Assert.Empty(mismatches);
+        Assert.Equal(TokenEnumerator.Start | TokenEnumerator.Continue | TokenEnumerator.NotDigit, TokenEnumerator.Classes['k']);
+        // Burmese ka starts a (special) token, a syllable and a Burmese run, and does not continue a plain word.
+        Assert.Equal(TokenEnumerator.Start | TokenEnumerator.Special | TokenEnumerator.BurmeseRun | TokenEnumerator.SyllableStart, TokenEnumerator.Classes['\u1000']);
+    }
+
+    // Myanmar letters, medials, vowel signs, asat, virama, dot below, digits and a few non-Burmese units.
+    private static readonly Gen<string> BurmeseTricky = Gen.OneOfConst(
+            '\u1000', '\u1001', '\u1014', '\u1019', '\u101B', '\u1021', '\u1023', '\u1025', '\u102C', '\u102D', '\u102F',
+            '\u1031', '\u1036', '\u1037', '\u1038', '\u1039', '\u103A', '\u103B', '\u103C', '\u1040', '\u1045', '\u104C',
+            '\u104E', '\u1050', '\u1090', '\uAA60', '\uA9E0', '\uA9F0')
+        .Array[1, 40].Select(a => new string(a));
+
+    [Fact]
+    public void Table_driven_syllable_breaks_equal_the_burmese_rules()
+    {
+        BurmeseTricky.Sample(s =>
+        {
+            for (var start = 0; start < s.Length; start++)
+                Assert.Equal(Burmese.NextSyllableEnd(s, start, s.Length), TokenEnumerator.SyllableEnd(s, start, s.Length));
+        }, iter: 3000);
+        var norm = new TextNormalizer();
+        var syllables = 0;
+        foreach (var text in Corpus.Texts("burmese", 300))
+        {
+            var s = norm.Normalize(text);
+            for (var start = 0; start < s.Length; start++)
+            {
+                if (!Burmese.IsRunChar(s[start])) continue;
+                var end = start + 1;
+                while (end < s.Length && Burmese.IsRunChar(s[end])) end++;
+                Assert.Equal(Burmese.NextSyllableEnd(s, start, end), TokenEnumerator.SyllableEnd(s, start, end));
+                syllables++;
+            }
+        }
+        Assert.True(syllables > 5_000, $"{syllables} syllable starts checked");
     }
 
     [Fact]

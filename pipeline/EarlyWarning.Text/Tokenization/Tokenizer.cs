@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using EarlyWarning.Text.Internal;
 
@@ -68,9 +70,9 @@ public ref struct TokenEnumerator
                 if (_pos < _runEnd)
                 {
                     var start = _pos;
-                    var end = Burmese.NextSyllableEnd(t, start, _runEnd);
+                    var end = SyllableEnd(t, start, _runEnd);
                     _pos = end;
-                    Current = new Token(start, end - start, Burmese.IsDigit(t[start]) ? TokenKind.Number : TokenKind.Syllable);
+                    Current = new Token(start, end - start, (Classes[t[start]] & BurmeseDigit) != 0 ? TokenKind.Number : TokenKind.Syllable);
                     return true;
                 }
                 _mode = 0;
@@ -98,14 +100,44 @@ public ref struct TokenEnumerator
             }
 
             var i = _pos;
-            while (i < t.Length && !StartsToken(t, i)) i++;
+            ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
+            byte f = 0;
+            for (; i < t.Length; i++)
+            {
+                f = Unsafe.Add(ref cls, t[i]);
+                if ((f & Start) != 0 || ((f & Slow) != 0 && StartsToken(t, i))) break;
+            }
             if (i >= t.Length) { _pos = i; return false; }
             var c = t[i];
+
+            if ((f & (Special | Slow)) == 0 && !(c is 'h' or 'w' && IsUrlStart(t[i..])))
+            {
+                // The common case: a plain word or number, its characters classified by one table lookup each.
+                var first = i;
+                var digitsOnly = (f & NotDigit) == 0;
+                i++;
+                while (i < t.Length)
+                {
+                    var g = Unsafe.Add(ref cls, t[i]);
+                    if ((g & Continue) != 0)
+                    {
+                        digitsOnly &= (g & NotDigit) == 0;
+                        i++;
+                        continue;
+                    }
+                    if ((g & Slow) == 0 || !ContinuesWord(t, i)) break;
+                    if (!char.IsAsciiDigit(t[i])) digitsOnly = false;
+                    i += Step(t, i);
+                }
+                _pos = i;
+                Current = new Token(first, i - first, digitsOnly ? TokenKind.Number : TokenKind.Word);
+                return true;
+            }
 
             if (Burmese.IsRunChar(c))
             {
                 var e = i + 1;
-                while (e < t.Length && (Burmese.IsRunChar(t[e]) || (t[e] is '\u200C' or '\u200D'))) e++;
+                while (e < t.Length && ((Unsafe.Add(ref cls, t[e]) & BurmeseRun) != 0 || (t[e] is '\u200C' or '\u200D'))) e++;
                 _pos = i; _runEnd = e; _mode = 1;
                 continue;
             }
@@ -162,6 +194,65 @@ public ref struct TokenEnumerator
             return true;
         }
     }
+
+    // Per UTF-16 unit, what the scanning loops need to know, from the predicates below (built once, 64 KiB):
+    // Start: starts a token wherever it stands; Continue: continues a plain word wherever it stands (ASCII letters,
+    // digits and '_', and non-ASCII word characters outside Burmese and the no-space scripts); NotDigit: a Continue
+    // unit that makes a word more than a number; Slow: the answer depends on the neighbours (surrogates, the
+    // apostrophe), so the predicates decide; Special: a token start other than a plain word (Burmese, no-space
+    // scripts, '#', '@', emoji; a URL is recognised by its first letters).
+    // The Burmese bits are Burmese.IsRunChar, Burmese.IsDigit and Burmese.IsSyllableStart.
+    internal const byte Start = 1, Continue = 2, NotDigit = 4, Slow = 8, Special = 16, BurmeseRun = 32, BurmeseDigit = 64, SyllableStart = 128;
+
+    internal static readonly byte[] Classes = BuildClasses();
+
+    private static byte[] BuildClasses()
+    {
+        var table = new byte[0x10000];
+        Span<char> one = stackalloc char[1];
+        for (var u = 0; u <= 0xFFFF; u++)
+        {
+            var c = (char)u;
+            one[0] = c;
+            if (char.IsSurrogate(c) || c == '\'') { table[u] = Slow; continue; }
+            byte f = 0;
+            if (Burmese.IsRunChar(c)) f |= BurmeseRun;
+            if (Burmese.IsDigit(c)) f |= BurmeseDigit;
+            if (Burmese.IsSyllableStart(c)) f |= SyllableStart;
+            if (StartsToken(one, 0)) f |= Start;
+            if (ContinuesWord(one, 0)) f |= Continue;
+            if ((f & Continue) != 0 && !char.IsAsciiDigit(c)) f |= NotDigit;
+            if ((f & Start) != 0 && (Burmese.IsRunChar(c) || IsNoSpaceScript(one, 0) || c is '#' or '@' || IsEmoji(one, 0)))
+                f |= Special;
+            table[u] = f;
+        }
+        return table;
+    }
+
+    // Burmese.NextSyllableEnd with the character classes from the table (tests check the two agree).
+    internal static int SyllableEnd(ReadOnlySpan<char> t, int start, int end)
+    {
+        ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
+        var i = start + 1;
+        if ((Unsafe.Add(ref cls, t[start]) & BurmeseDigit) != 0)
+        {
+            while (i < end && (Unsafe.Add(ref cls, t[i]) & BurmeseDigit) != 0) i++;
+            return i;
+        }
+        for (; i < end; i++)
+        {
+            var f = Unsafe.Add(ref cls, t[i]);
+            if ((f & BurmeseDigit) != 0) return i;
+            if ((f & SyllableStart) == 0 || t[i - 1] == '\u1039') continue; // not a start, or a stacked consonant
+            if (i + 1 < end && (t[i + 1] == '\u103A' || (t[i + 1] == '\u1037' && i + 2 < end && t[i + 2] == '\u103A'))) continue; // a final
+            return i;
+        }
+        return i;
+    }
+
+    // Whether the unit at i continues a plain word (the word loop's test for anything but plain ASCII).
+    private static bool ContinuesWord(ReadOnlySpan<char> t, int i) =>
+        IsWordChar(t, i) && !Burmese.IsRunChar(t[i]) && !IsNoSpaceScript(t, i);
 
     private static int Step(ReadOnlySpan<char> t, int i) =>
         char.IsHighSurrogate(t[i]) && i + 1 < t.Length && char.IsLowSurrogate(t[i + 1]) ? 2 : 1;
