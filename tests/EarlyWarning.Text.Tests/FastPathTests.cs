@@ -247,6 +247,59 @@ public class FastPathTests
         Assert.True(syllables > 5_000, $"{syllables} syllable starts checked");
     }
 
+    // Units the fused pass treats differently: ASCII and C1 controls, invisible characters, surrogate halves, marks in
+    // and out of canonical order, composing pairs (Latin, Sinhala), NFKC-unstable units, Myanmar (Unicode and
+    // Zawgyi-looking), cased letters of several scripts.
+    private static readonly Gen<string> FusedTricky = Gen.OneOfConst(
+            'a', 'Z', ' ', '\n', '\t', '\u0001', '\u007F', '\u0085', '\u009F', '\u00A0', '\u00AD', '\u200B', '\u200D', '\uFEFF',
+            '\u202E', '\uFE0F', '\u0301', '\u0323', '\u0308', 'A', 'e', '\u0DD9', '\u0DCA', '\u0DCF', '\u0D9A', '\u0DC3',
+            '\uFF21', '\u2026', '\uFB01', '\u1000', '\u103A', '\u1037', '\u1031', '\u103B', '\u1039', '\u106A', '\u1033',
+            '\u10A0', '\u0130', '\u0416', '\u03A3', '\u0644', '\u064E', '\u0651', '\u1200', '\uD83D', '\uDE00', '\uD835',
+            '\uDC00', '\u1100', '\u1161', '\uAC00', '\u11A8', '\u0915', '\u093C')
+        .Array[0, 60].Select(a => new string(a));
+
+    [Fact]
+    public void Fused_pass_equals_the_general_path_whenever_it_answers()
+    {
+        var normalizer = new TextNormalizer();
+        int answered = 0, declined = 0;
+        void Check(string s) // CsCheck samples on several threads: buffers per call, counts by Interlocked
+        {
+            var fused = new char[s.Length];
+            var general = new char[TextNormalizer.MaxOutputLength(s.Length)];
+            Assert.Equal(System.Buffers.OperationStatus.Done, normalizer.NormalizeGeneral(s, general, out var g, ThreadScratch.Current));
+            if (!normalizer.TryFusedPass(s, fused, out var f)) { Interlocked.Increment(ref declined); return; }
+            Interlocked.Increment(ref answered);
+            Assert.Equal(new string(general, 0, g), new string(fused, 0, f));
+        }
+        FusedTricky.Sample(Check, iter: 20_000);
+        Assert.True(answered > 2_000 && declined > 2_000, $"{answered} answered, {declined} declined");
+        // Real posts: most take the fused pass, and every one that does gets the general path's text.
+        answered = declined = 0;
+        foreach (var set in new[] { "davidson", "mlma-fr", "mlma-ar", "sinhala", "amharic", "burmese" })
+            foreach (var text in Corpus.Texts(set, 300))
+                Check(text);
+        Assert.True(answered > 4 * declined, $"{answered} answered, {declined} declined");
+    }
+
+    [Fact]
+    public void Lower_case_never_moves_a_unit_into_or_out_of_the_zawgyi_models_states()
+    {
+        // The fused pass runs the Zawgyi detector on case-folded text; the general path on the text before folding.
+        // The detector's states are the Myanmar blocks and U+2000..U+200B; everything else is one state.
+        static bool InStates(char c) => c is >= '\u1000' and <= '\u109F' or >= '\uAA60' and <= '\uAA7F' or >= '\uA9E0' and <= '\uA9FF' or >= '\u2000' and <= '\u200B';
+        var cased = 0;
+        for (var u = 0; u <= 0xFFFF; u++)
+        {
+            var c = (char)u;
+            var lower = CharTable.ToLower(c);
+            if (lower == c) continue;
+            cased++;
+            Assert.False(InStates(c) || InStates(lower), $"U+{u:X4} -> U+{(int)lower:X4}");
+        }
+        Assert.True(cased > 1_000, $"{cased} cased units");
+    }
+
     [Fact]
     public void Long_texts_past_the_thread_buffers_featurise_like_their_normalised_form()
     {

@@ -12,11 +12,23 @@ internal static class NfkcQuickCheck
     // first (a starter some second composes with), so most marks skip the pair search after a starter that composes
     // with nothing (Sinhala's virama after a consonant, say).
     private const byte SecondOfPair = 1, FirstOfPair = 2;
-    private static readonly byte[] Composes = BuildComposes();
+    private static readonly byte[] ComposeFlags = BuildComposes();
     // Copied out of the generated spans once: non-byte span properties allocate per access in Debug builds.
     private static readonly uint[] Pairs = NfkcData.Pairs.ToArray();
     private static readonly char[] Composites = NfkcData.Composites.ToArray();
     private static readonly ushort[] SimpleEntries = NfkcSimpleData.Entries.ToArray();
+
+    /// <summary>The quick-check value of a BMP unit: 0 a stable starter, 1..254 a stable mark's combining class, 255 not stable.</summary>
+    internal static byte ValueOf(char c) => Table[c];
+
+    /// <summary>The quick-check value table (U+0000..U+1FFFF) for loops that hoist it.</summary>
+    internal static byte[] Values => Table;
+
+    /// <summary>Whether <paramref name="second"/> composes with the starter <paramref name="first"/> before it (IsKnownNormalized's pair test).</summary>
+    internal static bool Composes(char first, char second) => MayFormPair(first, second) && FormsPair(first, second);
+
+    /// <summary>Whether some starter composes with <paramref name="c"/> as the second of a pair.</summary>
+    internal static bool IsSecondOfPair(char c) => (ComposeFlags[c] & SecondOfPair) != 0;
 
     public static bool IsKnownNormalized(ReadOnlySpan<char> s)
     {
@@ -171,7 +183,7 @@ internal static class NfkcQuickCheck
     }
 
     private static bool MayFormPair(char first, char second) =>
-        (Composes[second] & SecondOfPair) != 0 && (Composes[first] & FirstOfPair) != 0;
+        (ComposeFlags[second] & SecondOfPair) != 0 && (ComposeFlags[first] & FirstOfPair) != 0;
 
     private static byte[] BuildComposes()
     {

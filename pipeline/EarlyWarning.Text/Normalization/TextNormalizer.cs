@@ -39,7 +39,9 @@ public enum NormalizationSteps
 /// surrogates always become U+FFFD) → Zawgyi to Unicode → NFKC → case fold → homoglyphs and l33t per word → re-join
 /// spaced letters → collapse repeats. Thread-safe; allocation-free in steady state (per-thread scratch buffers; NFKC
 /// only calls ICU when the quick check cannot prove the text is already normalised). Pure ASCII text skips the
-/// Unicode steps (vectorised lower-casing), character properties come from precomputed tables, and word-level
+/// Unicode steps (vectorised lower-casing); other text, under the default steps, is sanitised, checked for NFKC and
+/// case-folded in one table-driven pass unless it needs NFKC or Zawgyi conversion (then the steps run one by one);
+/// character properties come from precomputed tables, and word-level
 /// steps are skipped when a vectorised scan shows they cannot change the text; the output is identical either way.
 /// </summary>
 public sealed class TextNormalizer
@@ -56,7 +58,12 @@ public sealed class TextNormalizer
     {
         Steps = steps;
         _zawgyi = zawgyiDetector;
+        const NormalizationSteps fusedSteps = NormalizationSteps.StripInvisible | NormalizationSteps.Nfkc | NormalizationSteps.CaseFold;
+        _fused = (steps & fusedSteps) == fusedSteps;
     }
+
+    // Whether the one-pass sanitise + NFKC check + case fold applies (the default steps: all three on).
+    private readonly bool _fused;
 
     public NormalizationSteps Steps { get; }
 
@@ -84,7 +91,7 @@ public sealed class TextNormalizer
             len = input.Length;
             if (Has(NormalizationSteps.StripInvisible)) ReplaceAsciiControls(output[..len]);
         }
-        else
+        else if (!_fused || !TryFusedPass(input, output, out len))
         {
             var status = NormalizeGeneral(input, output, out len, scratch ?? ThreadScratch.Current);
             if (status != OperationStatus.Done) return status;
@@ -123,7 +130,7 @@ public sealed class TextNormalizer
     }
 
     // Sanitise -> Zawgyi -> NFKC -> case fold, for text with non-ASCII characters.
-    private OperationStatus NormalizeGeneral(ReadOnlySpan<char> input, Span<char> output, out int written, ThreadScratch scratch)
+    internal OperationStatus NormalizeGeneral(ReadOnlySpan<char> input, Span<char> output, out int written, ThreadScratch scratch)
     {
         written = 0;
         char[]? clean = null, zawgyi = null, nfkc = null;
@@ -158,6 +165,86 @@ public sealed class TextNormalizer
             ThreadScratch.Return(zawgyi);
             ThreadScratch.Return(nfkc);
         }
+    }
+
+    // Per BMP unit for the fused pass: bits 0-15 what the unit becomes when it is an ordinary starter (lower case;
+    // a control character other than '\n' becomes a space), Unusual when it needs a closer look (a surrogate, an
+    // invisible character, a mark or an NFKC-unstable unit, or the second of a composing pair), Myanmar for the
+    // Zawgyi check. 256 KiB; each script touches a few cache lines of it.
+    private const uint Unusual = 1u << 16, MyanmarUnit = 1u << 17;
+    private static readonly uint[] Fused = BuildFused();
+
+    private static uint[] BuildFused()
+    {
+        var t = new uint[0x10000];
+        Span<char> one = stackalloc char[1];
+        for (var u = 0; u <= 0xFFFF; u++)
+        {
+            var c = (char)u;
+            uint e = (c < ' ' && c != '\n') || c is >= '\u007F' and <= '\u009F' ? ' ' : CharTable.ToLower(c);
+            if (char.IsSurrogate(c) || CharTable.Has(c, CharTable.Invisible) || NfkcQuickCheck.ValueOf(c) != 0 || NfkcQuickCheck.IsSecondOfPair(c))
+                e |= Unusual;
+            one[0] = c;
+            if (ZawgyiDetector.ContainsMyanmar(one)) e |= MyanmarUnit;
+            t[u] = e;
+        }
+        return t;
+    }
+
+    // Sanitise, check NFKC and case fold in one pass straight into output, for the default steps: exact whenever the
+    // sanitised text is known to be NFKC already (IsKnownNormalized's test, made as the units are written) and is not
+    // Zawgyi. Returns false, having written garbage, when it cannot decide (an unstable unit, a composing pair,
+    // marks out of canonical order, Zawgyi): the general path then starts again from the input.
+    internal bool TryFusedPass(ReadOnlySpan<char> input, Span<char> output, out int written)
+    {
+        written = 0;
+        if (input.Length > output.Length) return false;
+        ref var fused = ref MemoryMarshal.GetArrayDataReference(Fused);
+        var values = NfkcQuickCheck.Values;
+        var seen = 0u;
+        var w = 0;
+        int lastCcc = 0;
+        var lastStarter = '\0';
+        for (var i = 0; i < input.Length; i++)
+        {
+            var c = input[i];
+            var e = Unsafe.Add(ref fused, c);
+            seen |= e;
+            if ((e & Unusual) == 0)
+            {
+                output[w++] = (char)e;
+                lastCcc = 0;
+                lastStarter = c;
+                continue;
+            }
+            if (char.IsSurrogate(c))
+            {
+                if (char.IsHighSurrogate(c) && i + 1 < input.Length && char.IsLowSurrogate(input[i + 1]))
+                {
+                    var cp = char.ConvertToUtf32(c, input[i + 1]);
+                    var sv = cp < 0x20000 ? values[cp] : 255;
+                    if (sv == 255 || (sv != 0 && sv < lastCcc)) return false;
+                    if (sv == 0) { lastCcc = 0; lastStarter = '\0'; } else lastCcc = sv;
+                    output[w++] = c; // surrogates have no case
+                    output[w++] = input[++i];
+                    continue;
+                }
+                c = '\uFFFD'; // a lone surrogate, as Sanitize writes it
+            }
+            else if (CharTable.Has(c, CharTable.Invisible)) continue;
+            int v = values[c];
+            if (v == 255 || NfkcQuickCheck.Composes(lastStarter, c)) return false;
+            if (v == 0) { lastCcc = 0; lastStarter = c; }
+            else if (v < lastCcc) return false;
+            else lastCcc = v;
+            output[w++] = CharTable.ToLower(c);
+        }
+        // Lower case never moves a unit into or out of the Zawgyi model's states (tests check every unit), so the
+        // detector reads the folded text as it would the sanitised one.
+        if ((seen & MyanmarUnit) != 0 && Has(NormalizationSteps.ZawgyiToUnicode)
+            && (_zawgyi ??= ZawgyiDetector.Default).GetZawgyiProbability(output[..w]) > ZawgyiThreshold) return false;
+        written = w;
+        return true;
     }
 
     /// <summary>Convenience overload that allocates; not for the hot path.</summary>
