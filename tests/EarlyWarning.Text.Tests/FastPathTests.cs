@@ -146,7 +146,8 @@ public class FastPathTests
         {
             var spaced = false;
             for (var p = 0; p + 2 < text.Length; p++)
-                spaced |= text[p] == text[p + 2] && TextNormalizer.IsSpacer(text[p]) && TextNormalizer.MayBeJoinableLetter(text[p + 1]);
+                spaced |= text[p] == text[p + 2] && TextNormalizer.IsSpacer(text[p]) && TextNormalizer.MayBeJoinableLetter(text[p + 1])
+                    && TextNormalizer.ChainMayStartBefore(text, p);
             Assert.Equal(spaced, TextNormalizer.MayHaveSpacedLetters(text));
             // The check is only a filter: whenever it says no, joining spaced letters must change nothing.
             if (!spaced)
@@ -175,6 +176,35 @@ public class FastPathTests
             var n = TextNormalizer.CollapseRepeats(buffer);
             Assert.Equal(expected.ToString(), new string(buffer, 0, n));
         }, iter: 5000);
+    }
+
+    // Single letters, short words and spacers: texts where spaced-letter chains start, stop and nearly occur. Pieces
+    // alternate between mostly letters and mostly the text's one spacer (a chain needs the same one throughout).
+    private static readonly string[] SpacedPieces = ["k", "i", "l", "a", "é", "ж", "ab", "x1", "1", "ड", "\n", " ", "."];
+    private static readonly Gen<string> SpacedTricky = Gen.Select(
+            Gen.OneOfConst(" ", ".", "-", "*", "_", "·"), Gen.Int[0, 2 * SpacedPieces.Length].Array[0, 30])
+        .Select((spacer, picks) => string.Concat(picks.Select((k, j) =>
+            j % 2 == 1 && k >= SpacedPieces.Length / 2 ? spacer : SpacedPieces[k % SpacedPieces.Length])));
+
+    [Fact]
+    public void Spaced_letter_filter_never_skips_a_text_the_join_would_change()
+    {
+        int filtered = 0, joined = 0;
+        SpacedTricky.Sample(text =>
+        {
+            var copy = text.ToCharArray();
+            var n = TextNormalizer.JoinSpacedLettersAlways(copy);
+            var changed = n != text.Length || new string(copy, 0, n) != text;
+            if (changed) Interlocked.Increment(ref joined);
+            if (!TextNormalizer.MayHaveSpacedLetters(text))
+            {
+                Interlocked.Increment(ref filtered);
+                Assert.False(changed, $"filter said no to '{text}'");
+            }
+        }, iter: 20_000);
+        Assert.True(filtered > 2_000 && joined > 2_000, $"{filtered} filtered, {joined} joined");
+        Assert.False(TextNormalizer.MayHaveSpacedLetters("i have a dog and a cat"));
+        Assert.True(TextNormalizer.MayHaveSpacedLetters("you k i l l"));
     }
 
     [Fact]

@@ -462,9 +462,11 @@ public sealed class TextNormalizer
         i < s.Length && s[i] < '\u0530' && CharTable.Has(s[i], CharTable.Letter)
         && (i + 1 >= s.Length || IsSpacer(s[i + 1]) || !IsWordy(s[i + 1]));
 
-    // A chain of three spaced letters needs the same spacer at p and p + 2 with a letter between them that can be
-    // joined (Latin, Greek or Cyrillic: ASCII letters or U+0080..U+052F here, a superset): text without that ("...",
-    // runs of spaces) is left as it is. Sixteen positions at a time where vectors are accelerated.
+    // A chain of three spaced letters starting at q needs the same spacer at p = q + 1 and p + 2 with a letter that
+    // can be joined between them (Latin, Greek or Cyrillic: ASCII letters or U+0080..U+052F here, a superset), letters
+    // at q and p + 3, and no word character before q. Sixteen positions at a time are screened for the spacers and the
+    // middle letter where vectors are accelerated, and each hit is checked for the rest: a text without such a chain
+    // ("...", runs of spaces, "have a dog") is left as it is.
     internal static bool MayHaveSpacedLetters(ReadOnlySpan<char> s)
     {
         var p = 0;
@@ -481,13 +483,19 @@ public sealed class TextNormalizer
                     | Vector256.Equals(a, Vector256.Create((ushort)'_')) | Vector256.Equals(a, Vector256.Create((ushort)'\u00B7'));
                 var letter = Vector256.LessThanOrEqual((m | Vector256.Create((ushort)0x20)) - Vector256.Create((ushort)'a'), Vector256.Create((ushort)('z' - 'a')))
                     | Vector256.LessThanOrEqual(m - Vector256.Create((ushort)0x80), Vector256.Create((ushort)(0x052F - 0x80)));
-                if ((Vector256.Equals(a, b) & spacer & letter) != Vector256<ushort>.Zero) return true;
+                var hits = (Vector256.Equals(a, b) & spacer & letter).ExtractMostSignificantBits();
+                for (; hits != 0; hits &= hits - 1)
+                    if (ChainMayStartBefore(s, p + BitOperations.TrailingZeroCount(hits))) return true;
             }
         }
         for (; p + 2 < s.Length; p++)
-            if (s[p] == s[p + 2] && IsSpacer(s[p]) && MayBeJoinableLetter(s[p + 1])) return true;
+            if (s[p] == s[p + 2] && IsSpacer(s[p]) && MayBeJoinableLetter(s[p + 1]) && ChainMayStartBefore(s, p)) return true;
         return false;
     }
+
+    // The rest of the test for a chain starting at q = p - 1, given the spacers at p and p + 2 and the letter between.
+    internal static bool ChainMayStartBefore(ReadOnlySpan<char> s, int p) =>
+        p >= 1 && p + 3 < s.Length && MayBeJoinableLetter(s[p - 1]) && MayBeJoinableLetter(s[p + 3]) && (p == 1 || !IsWordy(s[p - 2]));
 
     internal static bool MayBeJoinableLetter(char c) => (uint)((c | 0x20) - 'a') <= 'z' - 'a' || (uint)(c - 0x80) <= 0x052F - 0x80;
 
