@@ -170,11 +170,17 @@ public sealed class TextNormalizer
     // Per BMP unit for the fused pass: bits 0-15 what the unit becomes when it is an ordinary starter (lower case;
     // a control character other than '\n' becomes a space), Unusual when it needs a closer look (a surrogate, an
     // invisible character, a mark or an NFKC-unstable unit, or the second of a composing pair), Myanmar for the
-    // Zawgyi check. 256 KiB; each script touches a few cache lines of it.
+    // Zawgyi check, and from bit 18 the number (from 1) of the unit's NFKC expansion when it has a safe one. 256 KiB;
+    // each script touches a few cache lines of it.
     private const uint Unusual = 1u << 16, MyanmarUnit = 1u << 17;
-    private static readonly uint[] Fused = BuildFused();
+    private const int ExpansionShift = 18;
+    private static readonly uint[] Fused;
+    // Safe expansions, lower-cased: entry k - 1 is ExpansionPool[offset .. offset + length), ExpansionAt = offset << 8 | length.
+    private static readonly uint[] ExpansionAt;
+    private static readonly char[] ExpansionPool;
+    private static readonly char[] ExpansionLast; // each expansion's last unit before case folding
 
-    private static uint[] BuildFused()
+    static TextNormalizer()
     {
         var t = new uint[0x10000];
         Span<char> one = stackalloc char[1];
@@ -188,7 +194,30 @@ public sealed class TextNormalizer
             if (ZawgyiDetector.ContainsMyanmar(one)) e |= MyanmarUnit;
             t[u] = e;
         }
-        return t;
+        // NFKC of "…", NBSP, fullwidth and superscript forms and the like: 1-4 stable starters that nothing before
+        // can compose with (none is the second of a pair). Units the Zawgyi model tells apart (U+2000..U+200B) are
+        // left to the general path, which runs the detector before NFKC.
+        var entries = NfkcSimpleData.Entries;
+        var at = new List<uint>();
+        var pool = new List<char>();
+        var last = new List<char>();
+        for (var k = 0; k < entries.Length; k += 3)
+        {
+            var c = (char)entries[k];
+            var expansion = NfkcSimpleData.Pool.AsSpan(entries[k + 1], entries[k + 2]);
+            if (c is >= '\u2000' and <= '\u200B' || CharTable.Has(c, CharTable.Invisible)) continue;
+            var safe = true;
+            foreach (var x in expansion) safe &= NfkcQuickCheck.ValueOf(x) == 0 && !NfkcQuickCheck.IsSecondOfPair(x);
+            if (!safe) continue;
+            at.Add((uint)pool.Count << 8 | (uint)expansion.Length);
+            last.Add(expansion[^1]);
+            foreach (var x in expansion) pool.Add(CharTable.ToLower(x));
+            t[c] |= (uint)at.Count << ExpansionShift;
+        }
+        Fused = t;
+        ExpansionAt = [.. at];
+        ExpansionPool = [.. pool];
+        ExpansionLast = [.. last];
     }
 
     // Sanitise, check NFKC and case fold in one pass straight into output, for the default steps: exact whenever the
@@ -233,7 +262,21 @@ public sealed class TextNormalizer
             }
             else if (CharTable.Has(c, CharTable.Invisible)) continue;
             int v = values[c];
-            if (v == 255 || NfkcQuickCheck.Composes(lastStarter, c)) return false;
+            if (v == 255)
+            {
+                var x = (int)(e >> ExpansionShift) - 1;
+                if (x < 0) return false;
+                var at = ExpansionAt[x];
+                var len = (int)(at & 0xFF);
+                // Keeps room for the rest of the input one unit per unit, so the other writes need no check.
+                if (w + len + (input.Length - i - 1) > output.Length) return false;
+                ExpansionPool.AsSpan((int)(at >> 8), len).CopyTo(output[w..]);
+                w += len;
+                lastCcc = 0;
+                lastStarter = ExpansionLast[x]; // as written before case folding, for the pair test
+                continue;
+            }
+            if (NfkcQuickCheck.Composes(lastStarter, c)) return false;
             if (v == 0) { lastCcc = 0; lastStarter = c; }
             else if (v < lastCcc) return false;
             else lastCcc = v;
