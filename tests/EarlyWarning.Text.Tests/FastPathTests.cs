@@ -332,6 +332,18 @@ public class FastPathTests
             Assert.False(InStates(c) || InStates(lower), $"U+{u:X4} -> U+{(int)lower:X4}");
         }
         Assert.True(cased > 1_000, $"{cased} cased units");
+        // Nor do the NFKC expansions the fused pass writes itself (U+2000..U+200B are left to the general path).
+        var entries = NfkcSimpleData.Entries;
+        var expansions = 0;
+        for (var k = 0; k < entries.Length; k += 3)
+        {
+            var c = (char)entries[k];
+            if (c is >= '\u2000' and <= '\u200B') continue;
+            expansions++;
+            Assert.False(InStates(c), $"U+{(int)c:X4}");
+            foreach (var x in NfkcSimpleData.Pool.AsSpan(entries[k + 1], entries[k + 2])) Assert.False(InStates(x), $"U+{(int)c:X4} -> U+{(int)x:X4}");
+        }
+        Assert.True(expansions > 500, $"{expansions} expansions");
     }
 
     [Fact]

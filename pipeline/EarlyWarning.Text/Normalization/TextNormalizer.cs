@@ -234,6 +234,7 @@ public sealed class TextNormalizer
         var w = 0;
         int lastCcc = 0;
         var lastStarter = '\0';
+        bool reordered = false, dropped = false;
         for (var i = 0; i < input.Length; i++)
         {
             var c = input[i];
@@ -260,7 +261,11 @@ public sealed class TextNormalizer
                 }
                 c = '\uFFFD'; // a lone surrogate, as Sanitize writes it
             }
-            else if (CharTable.Has(c, CharTable.Invisible)) continue;
+            else if (CharTable.Has(c, CharTable.Invisible))
+            {
+                dropped = true;
+                continue;
+            }
             int v = values[c];
             if (v == 255)
             {
@@ -278,14 +283,33 @@ public sealed class TextNormalizer
             }
             if (NfkcQuickCheck.Composes(lastStarter, c)) return false;
             if (v == 0) { lastCcc = 0; lastStarter = c; }
-            else if (v < lastCcc) return false;
+            else if (v < lastCcc)
+            {
+                // Canonical reordering (Burmese "်" + "့" typed as U+103A U+1037 becomes U+1037 U+103A): c goes before
+                // the marks of higher class, as TryNormalizeSimple does; sound because any pair c forms with the
+                // starter was tested above. Marks have no case, so the written units hold their classes.
+                var k = w;
+                while (k > 0 && values[output[k - 1]] is > 0 and < 255 && values[output[k - 1]] > v && !char.IsSurrogate(output[k - 1])) k--;
+                if (k > 0 && char.IsSurrogate(output[k - 1])) return false;
+                output[k..w].CopyTo(output[(k + 1)..]);
+                output[k] = c;
+                w++;
+                reordered = true;
+                continue;
+            }
             else lastCcc = v;
             output[w++] = CharTable.ToLower(c);
         }
-        // Lower case never moves a unit into or out of the Zawgyi model's states (tests check every unit), so the
-        // detector reads the folded text as it would the sanitised one.
-        if ((seen & MyanmarUnit) != 0 && Has(NormalizationSteps.ZawgyiToUnicode)
-            && (_zawgyi ??= ZawgyiDetector.Default).GetZawgyiProbability(output[..w]) > ZawgyiThreshold) return false;
+        // The general path runs the Zawgyi detector on the sanitised text, before NFKC. Lower case never moves a unit
+        // into or out of the model's states, nor do the expansions (tests check every unit), and sanitising only
+        // turns units of state 0 into others of state 0 (controls into spaces, lone surrogates into U+FFFD) unless
+        // it drops an invisible one: so the detector reads the written text when nothing was reordered, else the
+        // input when nothing was dropped, and otherwise the general path decides.
+        if ((seen & MyanmarUnit) != 0 && Has(NormalizationSteps.ZawgyiToUnicode))
+        {
+            if (reordered && dropped) return false;
+            if ((_zawgyi ??= ZawgyiDetector.Default).GetZawgyiProbability(reordered ? input : output[..w]) > ZawgyiThreshold) return false;
+        }
         written = w;
         return true;
     }
