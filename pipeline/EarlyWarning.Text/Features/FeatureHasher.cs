@@ -26,6 +26,7 @@ public sealed class FeatureHasher
     private readonly ulong _wordSeed;
     private readonly ulong _charSeed;
     private readonly bool _v3;
+    private readonly bool _v3Default; // v3 with word 1-2-grams and character 3-5-grams: CollectV3Default
     // ew-hash-v3: the seed of each character n-gram length, and the shift that leaves an index and a sign bit.
     private readonly ulong[] _lengthSeeds = new ulong[17];
     private readonly int _keyShift;
@@ -44,6 +45,7 @@ public sealed class FeatureHasher
         if (FeaturizerOptions.HashFunctionOf(_o.Algorithm) is null)
             throw new ArgumentException($"Unknown featuriser algorithm '{_o.Algorithm}' (this code runs {string.Join(", ", FeaturizerOptions.SupportedAlgorithms)})", nameof(options));
         _v3 = _o.Algorithm == FeaturizerOptions.AlgorithmV3;
+        _v3Default = _v3 && _o.WordNgramMin == 1 && _o.WordNgramMax == 2 && _o.CharNgramMin == 3 && _o.CharNgramMax == 5;
         _mask = _o.Dimension - 1;
         _keyBits = System.Numerics.BitOperations.Log2((uint)_o.Dimension) + 1;
         _normalizer = new TextNormalizer(_o.Normalization);
@@ -178,6 +180,7 @@ public sealed class FeatureHasher
     // Raw features as (index << 1 | negative) keys, so one primitive sort groups them.
     private int Collect(ReadOnlySpan<char> norm, int[] raw, char[] padded)
     {
+        if (_v3Default) return CollectV3Default(norm, raw, padded);
         var count = 0;
         ulong prev = 0;
         var havePrev = false;
@@ -194,7 +197,7 @@ public sealed class FeatureHasher
             havePrev = true;
             if (chars && tok.Kind == TokenKind.Word)
             {
-                if (_v3) count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgramsV3Of35(word, raw, count, padded) : AddCharNgramsV3(word, raw, count);
+                if (_v3) count = AddCharNgramsV3(word, raw, count); // the default configuration takes CollectV3Default
                 else count = _o.CharNgramMin == 3 && _o.CharNgramMax == 5 ? AddCharNgrams35(word, raw, count, padded) : AddCharNgrams(word, raw, count);
             }
         }
@@ -295,41 +298,69 @@ public sealed class FeatureHasher
         return count;
     }
 
-    // The default 3..5 range of AddCharNgramsV3, unrolled: per start, one unaligned 64-bit read gives the 3-gram (its
-    // low 48 bits) and the 4-gram, and the 5-gram adds the fifth unit as a second block. 4 multiplies per start.
-    private int AddCharNgramsV3Of35(ReadOnlySpan<char> word, int[] raw, int count, char[] padded)
+    // Collect for ew-hash-v3 with word unigrams and bigrams and character 3- to 5-grams (the default), in one method
+    // whose state the JIT keeps in registers: the same keys, in the same order, as the general loop with
+    // AddCharNgramsV3. The word is copied as '<' word '>' with zero units after it; per start, one unaligned 64-bit
+    // read gives the 3-gram (its low 48 bits) and the 4-gram, and the 5-gram adds the fifth unit as a second block:
+    // 4 multiplies per start. The copy is one 32-byte move where the text has 16 units from the word's start (a
+    // typical word is shorter), else an exact copy.
+    private int CollectV3Default(ReadOnlySpan<char> norm, int[] raw, char[] padded)
     {
-        var n = word.Length;
-        if (n < 3 || n + 6 > padded.Length) return AddCharNgramsV3(word, raw, count);
-        padded[0] = '<';
-        word.CopyTo(padded.AsSpan(1));
-        padded[n + 1] = '>';
-        Unsafe.WriteUnaligned(ref Unsafe.As<char, byte>(ref padded[n + 2]), 0UL);
-        ulong s3 = _lengthSeeds[3], s4 = _lengthSeeds[4], s5 = _lengthSeeds[5];
+        ulong wordSeed = _wordSeed, bigramSeed = _charSeed, s3 = _lengthSeeds[3], s4 = _lengthSeeds[4], s5 = _lengthSeeds[5];
         var shift = _keyShift;
         var keep = _o.Signed ? -1 : ~1;
-        ref var p = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetArrayDataReference(padded));
-        ref var dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(raw), count);
-        _ = raw[count + 3 * n]; // the n starts write 3n - 3 keys: one bounds check (with room to spare) for all of them
-        nint w = 0;
-        nint last = n - 2; // starts 0 .. n-3 have a 5-gram
         const ulong Low3 = 0x0000_FFFF_FFFF_FFFFUL;
-        for (nint s = 0; s < last; s++)
+        ref var dst = ref MemoryMarshal.GetArrayDataReference(raw);
+        ref var text = ref MemoryMarshal.GetReference(norm);
+        ref var p = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetArrayDataReference(padded));
+        _ = padded[Vector256<ushort>.Count + 1]; // room for the 32-byte copy after '<'
+        nint count = 0;
+        ulong prev = 0;
+        nint bigram = 0; // 0 before the first token, then 1: the bigram key is written and kept from the second on
+        foreach (var tok in Tokenizer.Tokenize(norm))
         {
-            var x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * s));
-            ulong c5 = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, 2 * s + 8));
-            Unsafe.Add(ref dst, w) = (int)(((s3 ^ (x & Low3)) * BlockMultiplier) >> shift) & keep;
-            Unsafe.Add(ref dst, w + 1) = (int)(((s4 ^ x) * BlockMultiplier) >> shift) & keep;
-            Unsafe.Add(ref dst, w + 2) = (int)(((((s5 ^ x) * BlockMultiplier) ^ c5) * BlockMultiplier) >> shift) & keep;
-            w += 3;
+            var word = norm.Slice(tok.Start, tok.Length);
+            var h = WordBlockHash(word, wordSeed);
+            _ = raw[(int)count + 3 * word.Length + 2]; // this token's keys: 2 word keys and at most 3n - 3 n-gram keys
+            Unsafe.Add(ref dst, count) = (int)(h >> shift) & keep;
+            Unsafe.Add(ref dst, count + 1) = (int)((((prev ^ bigramSeed) * BlockMultiplier) ^ h) * BlockMultiplier >> shift) & keep;
+            count += 1 + bigram;
+            bigram = 1;
+            prev = h;
+            if (tok.Kind != TokenKind.Word) continue;
+            var n = word.Length;
+            if (n < 3 || n + 6 > padded.Length)
+            {
+                count = AddCharNgramsV3(word, raw, (int)count);
+                continue;
+            }
+            Unsafe.As<byte, char>(ref p) = '<';
+            if (n <= Vector256<ushort>.Count && tok.Start + Vector256<ushort>.Count <= norm.Length)
+                Vector256.LoadUnsafe(ref Unsafe.As<char, ushort>(ref Unsafe.Add(ref text, tok.Start)))
+                    .StoreUnsafe(ref Unsafe.As<byte, ushort>(ref Unsafe.Add(ref p, 2)));
+            else word.CopyTo(padded.AsSpan(1));
+            Unsafe.As<byte, char>(ref Unsafe.Add(ref p, 2 * (n + 1))) = '>';
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref p, 2 * (n + 2)), 0UL);
+            ref var d = ref Unsafe.Add(ref dst, count);
+            nint w = 0;
+            nint last = n - 2; // starts 0 .. n-3 have a 5-gram
+            for (nint st = 0; st < last; st++)
+            {
+                var x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * st));
+                ulong c5 = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, 2 * st + 8));
+                Unsafe.Add(ref d, w) = (int)(((s3 ^ (x & Low3)) * BlockMultiplier) >> shift) & keep;
+                Unsafe.Add(ref d, w + 1) = (int)(((s4 ^ x) * BlockMultiplier) >> shift) & keep;
+                Unsafe.Add(ref d, w + 2) = (int)(((((s5 ^ x) * BlockMultiplier) ^ c5) * BlockMultiplier) >> shift) & keep;
+                w += 3;
+            }
+            var y = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * last));
+            Unsafe.Add(ref d, w) = (int)(((s3 ^ (y & Low3)) * BlockMultiplier) >> shift) & keep;
+            Unsafe.Add(ref d, w + 1) = (int)(((s4 ^ y) * BlockMultiplier) >> shift) & keep;
+            var z = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * (last + 1)));
+            Unsafe.Add(ref d, w + 2) = (int)(((s3 ^ (z & Low3)) * BlockMultiplier) >> shift) & keep;
+            count += w + 3;
         }
-        // Start n-2: a 3-gram and a 4-gram (ending in '>'); start n-1: a 3-gram. The units after '>' are zero.
-        var y = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * last));
-        Unsafe.Add(ref dst, w) = (int)(((s3 ^ (y & Low3)) * BlockMultiplier) >> shift) & keep;
-        Unsafe.Add(ref dst, w + 1) = (int)(((s4 ^ y) * BlockMultiplier) >> shift) & keep;
-        var z = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * (last + 1)));
-        Unsafe.Add(ref dst, w + 2) = (int)(((s3 ^ (z & Low3)) * BlockMultiplier) >> shift) & keep;
-        return count + (int)w + 3;
+        return (int)count;
     }
 
     /// <summary>
