@@ -317,8 +317,40 @@ public sealed class FeatureHasher
         nint count = 0;
         ulong prev = 0;
         nint bigram = 0; // 0 before the first token, then 1: the bigram key is written and kept from the second on
-        foreach (var tok in Tokenizer.Tokenize(norm))
+        // Plain words and numbers are found here (no call per token); anything else, and the runs of Burmese
+        // syllables and no-space bigrams, by an enumerator started where the scan stands.
+        var i = 0;
+        var special = default(TokenEnumerator);
+        var inRun = false;
+        while (true)
         {
+            Token tok;
+            if (!inRun)
+            {
+                i = TokenEnumerator.NextTokenStart(norm, i, out var f);
+                if (i >= norm.Length) break;
+                if (TokenEnumerator.IsPlainStart(norm, i, f))
+                {
+                    var end = TokenEnumerator.PlainTokenEnd(norm, i, f, out var digitsOnly);
+                    tok = new Token(i, end - i, digitsOnly ? TokenKind.Number : TokenKind.Word);
+                    i = end;
+                }
+                else
+                {
+                    special = new TokenEnumerator(norm, i);
+                    if (!special.MoveNext()) break;
+                    tok = special.Current;
+                    inRun = special.InRun;
+                    i = special.Position;
+                }
+            }
+            else
+            {
+                if (!special.MoveNext()) break;
+                tok = special.Current;
+                inRun = special.InRun;
+                i = special.Position;
+            }
             var word = norm.Slice(tok.Start, tok.Length);
             var h = WordBlockHash(word, wordSeed);
             _ = raw[(int)count + 3 * word.Length + 2]; // this token's keys: 2 word keys and at most 3n - 3 n-gram keys

@@ -99,41 +99,19 @@ public ref struct TokenEnumerator
                 _mode = 0;
             }
 
-            var i = _pos;
-            ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
-            byte f = 0;
-            for (; i < t.Length; i++)
-            {
-                f = Unsafe.Add(ref cls, t[i]);
-                if ((f & Start) != 0 || ((f & Slow) != 0 && StartsToken(t, i))) break;
-            }
+            var i = NextTokenStart(t, _pos, out var f);
             if (i >= t.Length) { _pos = i; return false; }
             var c = t[i];
 
-            if ((f & (Special | Slow)) == 0 && !(c is 'h' or 'w' && IsUrlStart(t[i..])))
+            if (IsPlainStart(t, i, f))
             {
-                // The common case: a plain word or number, its characters classified by one table lookup each.
-                var first = i;
-                var digitsOnly = (f & NotDigit) == 0;
-                i++;
-                while (i < t.Length)
-                {
-                    var g = Unsafe.Add(ref cls, t[i]);
-                    if ((g & Continue) != 0)
-                    {
-                        digitsOnly &= (g & NotDigit) == 0;
-                        i++;
-                        continue;
-                    }
-                    if ((g & Slow) == 0 || !ContinuesWord(t, i)) break;
-                    if (!char.IsAsciiDigit(t[i])) digitsOnly = false;
-                    i += Step(t, i);
-                }
-                _pos = i;
-                Current = new Token(first, i - first, digitsOnly ? TokenKind.Number : TokenKind.Word);
+                var end = PlainTokenEnd(t, i, f, out var digitsOnly);
+                _pos = end;
+                Current = new Token(i, end - i, digitsOnly ? TokenKind.Number : TokenKind.Word);
                 return true;
             }
 
+            ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
             if (Burmese.IsRunChar(c))
             {
                 var e = i + 1;
@@ -193,6 +171,57 @@ public ref struct TokenEnumerator
             Current = new Token(begin, i - begin, kind);
             return true;
         }
+    }
+
+    /// <summary>An enumerator that starts at <paramref name="position"/> of <paramref name="text"/>, as if the tokens before it had been read (valid where the enumerator is between tokens outside a Burmese or no-space run).</summary>
+    internal TokenEnumerator(ReadOnlySpan<char> text, int position) : this(text) => _pos = position;
+
+    /// <summary>Where the next token search starts.</summary>
+    internal readonly int Position => _pos;
+
+    /// <summary>Inside a Burmese or no-space run: the next tokens come from the run.</summary>
+    internal readonly bool InRun => _mode != 0;
+
+    /// <summary>The first position at or after <paramref name="i"/> where a token starts (the text's length if none), with its class.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int NextTokenStart(ReadOnlySpan<char> t, int i, out byte f)
+    {
+        ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
+        f = 0;
+        for (; i < t.Length; i++)
+        {
+            f = Unsafe.Add(ref cls, t[i]);
+            if ((f & Start) != 0 || ((f & Slow) != 0 && StartsToken(t, i))) break;
+        }
+        return i;
+    }
+
+    /// <summary>Whether the token starting at <paramref name="i"/> (class <paramref name="f"/>) is a plain word or number, not a URL, mention, hashtag, emoji or run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsPlainStart(ReadOnlySpan<char> t, int i, byte f) =>
+        (f & (Special | Slow)) == 0 && !(t[i] is 'h' or 'w' && IsUrlStart(t[i..]));
+
+    /// <summary>The end of the plain word or number starting at <paramref name="i"/>, its characters classified by one table lookup each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int PlainTokenEnd(ReadOnlySpan<char> t, int i, byte f, out bool digitsOnly)
+    {
+        ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
+        digitsOnly = (f & NotDigit) == 0;
+        i++;
+        while (i < t.Length)
+        {
+            var g = Unsafe.Add(ref cls, t[i]);
+            if ((g & Continue) != 0)
+            {
+                digitsOnly &= (g & NotDigit) == 0;
+                i++;
+                continue;
+            }
+            if ((g & Slow) == 0 || !ContinuesWord(t, i)) break;
+            if (!char.IsAsciiDigit(t[i])) digitsOnly = false;
+            i += Step(t, i);
+        }
+        return i;
     }
 
     // Per UTF-16 unit, what the scanning loops need to know, from the predicates below (built once, 64 KiB):
