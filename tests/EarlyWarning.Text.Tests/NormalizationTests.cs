@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using CsCheck;
 using System.Text;
 using EarlyWarning.Text.Features;
 using EarlyWarning.Text.Normalization;
@@ -146,6 +148,80 @@ public class NormalizationTests
             Assert.True(NfkcQuickCheck.TryNormalizeSimple(s, buf, out var n));
             Assert.Equal(s.Normalize(NormalizationForm.FormKC), new string(buf, 0, n));
         }
+    }
+
+    // Letters and combining marks of several classes (acute and circumflex 230, dot below 220, horn 216, cedilla 202,
+    // Burmese dot below 7 and asat 9), letters they compose with (Vietnamese ậ is a + dot below + circumflex),
+    // Sinhala and Burmese sequences that compose or reorder, Hangul jamo, and units with simple NFKC forms.
+    private static readonly Gen<string> MarkTricky = Gen.OneOfConst(
+            'a', 'e', 'o', 'u', 'A', 'x', ' ', '\u0301', '\u0302', '\u0323', '\u031B', '\u0327', '\u0308', '\u00E2', '\u1EA1',
+            '\u0DD9', '\u0DCF', '\u0DCA', '\u0D9A', '\u1000', '\u1025', '\u102E', '\u1037', '\u103A', '\u1100', '\u1161',
+            '\u11A8', '\u00A0', '\u2026', '\uFB01')
+        .Array[0, 24].Select(a => new string(a));
+
+    private static string Units(string s) => string.Join(' ', s.Select(c => $"{(int)c:X4}"));
+
+    [Fact]
+    public void Simple_nfkc_path_agrees_with_icu_on_generated_mark_sequences()
+    {
+        var simple = 0;
+        MarkTricky.Sample(text =>
+        {
+            var buf = new char[4 * text.Length + 4];
+            if (!NfkcQuickCheck.TryNormalizeSimple(text, buf, out var n)) return;
+            Interlocked.Increment(ref simple);
+            var expected = text.Normalize(NormalizationForm.FormKC);
+            Assert.True(expected == new string(buf, 0, n), $"{Units(text)}: ICU {Units(expected)}, ours {Units(new string(buf, 0, n))}");
+        }, iter: 20_000);
+        Assert.True(simple > 2_000, $"{simple} texts on the simple path");
+        // Long runs of marks out of order are sorted in linear time and exactly as ICU orders them.
+        var runs = "x" + string.Concat(Enumerable.Repeat("\u0301\u0323", 3000)) + " \u1000" + new string('\u103A', 2000) + new string('\u1037', 2000);
+        var big = new char[4 * runs.Length];
+        Assert.True(NfkcQuickCheck.TryNormalizeSimple(runs, big, out var m));
+        Assert.Equal(runs.Normalize(NormalizationForm.FormKC), new string(big, 0, m));
+    }
+
+    [Fact]
+    public void Crafted_runs_of_thousands_of_marks_get_grapheme_joiners_and_real_text_never_does()
+    {
+        // Without the Zawgyi step for the comparison with ICU (the Burmese run below reads as Zawgyi and is converted).
+        var normalizer = new TextNormalizer(NormalizationSteps.Default & ~NormalizationSteps.ZawgyiToUnicode);
+        var withZawgyi = new TextNormalizer();
+        string[] crafted =
+        [
+            "a" + new string('\u0301', 3000) + new string('\u0323', 3000),                      // composes, then reorders
+            "x" + string.Concat(Enumerable.Repeat("\u0301\u0323", 3000)),                         // alternating classes
+            "\u1000" + new string('\u103A', 2000) + new string('\u1037', 2000),                 // Burmese asat / dot below
+            "e" + string.Concat(Enumerable.Repeat("\u0344\u0323", 1000)),                         // an unstable mark: ICU's path
+        ];
+        foreach (var text in crafted)
+        {
+            Assert.True(NfkcQuickCheck.NeedsJoiners(text));
+            var joined = new char[text.Length + text.Length / NfkcQuickCheck.MaxNonStarters + 1];
+            var expected = new string(joined, 0, NfkcQuickCheck.InsertJoiners(text, joined)).Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+            var actual = normalizer.Normalize(text);
+            var diff = Enumerable.Range(0, Math.Min(expected.Length, actual.Length)).FirstOrDefault(k => expected[k] != actual[k], -1);
+            Assert.True(expected == actual, $"crafted text of {text.Length} units: lengths {expected.Length} / {actual.Length}, first difference at {diff}: {(diff >= 0 ? Units(expected.Substring(diff, Math.Min(6, expected.Length - diff))) + " / " + Units(actual.Substring(diff, Math.Min(6, actual.Length - diff))) : "")}");
+            // No run of more than 30 marks is left between joiners, with the Zawgyi step too.
+            var run = 0;
+            foreach (var c in actual + withZawgyi.Normalize(text))
+            {
+                run = c != NfkcQuickCheck.GraphemeJoiner && CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark ? run + 1 : 0;
+                Assert.True(run <= 2 * NfkcQuickCheck.MaxNonStarters, "marks between joiners stay bounded");
+            }
+        }
+        // 30 marks in a row are left alone; the 31st gets a joiner before it.
+        var thirty = "q" + new string('\u0308', 30); // q has no precomposed form with a diaeresis
+        Assert.False(NfkcQuickCheck.NeedsJoiners(thirty));
+        Assert.True(NfkcQuickCheck.NeedsJoiners(thirty + "\u0308"));
+        var buf = new char[64];
+        Assert.True(withZawgyi.TryFusedPass(thirty, buf, out _));            // the one-pass path takes 30 marks ...
+        Assert.False(withZawgyi.TryFusedPass(thirty + "\u0308", buf, out _)); // ... and leaves 31 to the general path
+        Assert.Equal("q" + new string('\u0308', 30) + NfkcQuickCheck.GraphemeJoiner + "\u0308", withZawgyi.Normalize(thirty + "\u0308"));
+        // Real posts of every script never reach the limit, so the joiners change nothing a model was trained on.
+        foreach (var set in new[] { "davidson", "mlma-en", "mlma-fr", "mlma-ar", "sinhala", "amharic", "burmese" })
+            foreach (var text in Corpus.Texts(set, 2000))
+                Assert.False(NfkcQuickCheck.NeedsJoiners(text), $"{set}: a real post needs joiners");
     }
 
     [Fact]

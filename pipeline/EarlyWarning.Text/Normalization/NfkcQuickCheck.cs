@@ -55,11 +55,89 @@ internal static class NfkcQuickCheck
             v = table[c];
             if (v == 255) return false;
             if (MayFormPair(lastStarter, c) && FormsPair(lastStarter, c)) return false;
-            if (v == 0) { lastCcc = 0; lastStarter = c; }
+            // A precomposed starter counts with the class its decomposition ends in: a mark of lower class after it
+            // (â + ◌̣) would be reordered into it, so the text is not known to be normalised.
+            if (v == 0) { lastCcc = TrailingClass[c]; lastStarter = c; }
             else if (v < lastCcc) return false;
             else lastCcc = v;
         }
         return true;
+    }
+
+    /// <summary>Non-starters in a row after which <see cref="InsertJoiners"/> puts a grapheme joiner (UAX #15's stream-safe limit).</summary>
+    internal const int MaxNonStarters = 30;
+
+    /// <summary>U+034F COMBINING GRAPHEME JOINER: a starter that changes no rendering.</summary>
+    internal const char GraphemeJoiner = '\u034F';
+
+    // A unit (or the pair starting at i) that is, or may decompose to, a non-starter: a mark, or an unstable unit
+    // without a simple form (which are all starters).
+    private static bool IsNonStarterAt(ReadOnlySpan<char> s, int i, out int width)
+    {
+        var c = s[i];
+        width = 1;
+        if (c < '\u0300') return false;
+        if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+        {
+            width = 2;
+            var cp = char.ConvertToUtf32(c, s[i + 1]);
+            return cp >= 0x20000 || Table[cp] != 0;
+        }
+        var v = Table[c];
+        return v != 0 && (v != 255 || SimpleIndex[c] == 0);
+    }
+
+    /// <summary>Whether some run of non-starters in <paramref name="s"/> is longer than <see cref="MaxNonStarters"/>.</summary>
+    internal static bool NeedsJoiners(ReadOnlySpan<char> s)
+    {
+        var run = 0;
+        for (var i = 0; i < s.Length;)
+        {
+            if (IsNonStarterAt(s, i, out var width)) { if (++run > MaxNonStarters) return true; }
+            else run = 0;
+            i += width;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// UAX #15's stream-safe text process on UTF-16 units: a grapheme joiner after every <see cref="MaxNonStarters"/>
+    /// non-starters in a row, so canonical reordering (quadratic in the run, in ICU as in any insertion sort) works
+    /// on bounded runs. Only text no language writes has such runs (a post of thousands of stacked marks); its
+    /// normalised form then keeps the joiners. <paramref name="dest"/> needs <c>s.Length + s.Length / 30 + 1</c>.
+    /// </summary>
+    internal static int InsertJoiners(ReadOnlySpan<char> s, Span<char> dest)
+    {
+        var w = 0;
+        var run = 0;
+        for (var i = 0; i < s.Length;)
+        {
+            if (IsNonStarterAt(s, i, out var width))
+            {
+                if (run == MaxNonStarters) { dest[w++] = GraphemeJoiner; run = 0; }
+                run++;
+            }
+            else run = 0;
+            for (var k = 0; k < width; k++) dest[w++] = s[i + k];
+            i += width;
+        }
+        return w;
+    }
+
+    /// <summary>
+    /// Per BMP unit, the combining class its canonical decomposition ends in (0 for units that do not decompose):
+    /// the class of the second unit of the pair a primary composite is made of (its first part's marks come before
+    /// it in canonical order). A mark of lower class after such a starter means the text is not normalised.
+    /// </summary>
+    internal static readonly byte[] TrailingClass = BuildTrailing();
+
+    private static byte[] BuildTrailing()
+    {
+        var t = new byte[0x10000];
+        var pairs = NfkcData.Pairs;
+        var composites = NfkcData.Composites;
+        for (var i = 0; i < pairs.Length; i++) t[composites[i]] = Table[pairs[i] & 0xFFFF];
+        return t;
     }
 
     /// <summary>
@@ -78,17 +156,27 @@ internal static class NfkcQuickCheck
         var w = 0;
         var lastCcc = 0;
         var lastStarter = '\0';
+        int runStart = 0, unsorted = -1; // the current run of marks; the start of a run to sort when it ends, or -1
         for (var i = 0; i < s.Length; i++)
         {
             var c = s[i];
-            if (c < '\u0080') { dest[w++] = c; lastCcc = 0; lastStarter = c; continue; }
+            if (c < '\u0080')
+            {
+                if (unsorted >= 0) { SortMarks(dest, unsorted, w); unsorted = -1; }
+                dest[w++] = c;
+                lastCcc = 0;
+                lastStarter = c;
+                continue;
+            }
             if (char.IsSurrogate(c))
             {
                 if (!char.IsHighSurrogate(c) || i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1])) return false;
                 var cp = char.ConvertToUtf32(c, s[i + 1]);
                 var sv = cp < 0x20000 ? table[cp] : 255;
-                if (sv == 255 || (sv != 0 && sv < lastCcc)) return false;
-                if (sv == 0) { lastCcc = 0; lastStarter = '\0'; } else lastCcc = sv;
+                if (sv == 255 || sv != 0) return false; // supplementary marks (rare) are left to ICU
+                if (unsorted >= 0) { SortMarks(dest, unsorted, w); unsorted = -1; }
+                lastCcc = 0;
+                lastStarter = '\0';
                 dest[w++] = c;
                 dest[w++] = s[++i];
                 continue;
@@ -98,6 +186,7 @@ internal static class NfkcQuickCheck
             {
                 var e = simple[c] - 1;
                 if (e < 0) return false;
+                if (unsorted >= 0) { SortMarks(dest, unsorted, w); unsorted = -1; }
                 int off = entries[e * 3 + 1], len = entries[e * 3 + 2];
                 pool.AsSpan(off, len).CopyTo(dest[w..]);
                 w += len;
@@ -105,6 +194,9 @@ internal static class NfkcQuickCheck
                 lastStarter = pool[off + len - 1];
                 continue;
             }
+            // A mark of lower class than the last one in the starter's canonical decomposition belongs before it in
+            // canonical order and may compose first (Vietnamese â + ◌̣ is ậ, by way of ạ): ICU decides.
+            if (v != 0 && v < TrailingClass[lastStarter]) return false;
             if (MayFormPair(lastStarter, c) && FormsPair(lastStarter, c))
             {
                 // Compose only when the pair is adjacent ("ෙ" + "්" → "ේ"); anything subtler goes to ICU.
@@ -117,24 +209,60 @@ internal static class NfkcQuickCheck
                 lastCcc = 0;
                 continue;
             }
-            if (v == 0) { lastCcc = 0; lastStarter = c; }
-            else if (v < lastCcc)
+            if (v == 0)
             {
-                // Canonical reordering ("်" + "့" typed as U+103A U+1037 → U+1037 U+103A): insert c before the
-                // marks of higher combining class. Sound here because every composing mark was already checked.
-                var k = w;
-                while (k > 0 && dest[k - 1] < '\uD800' && table[dest[k - 1]] is > 0 and < 255 && table[dest[k - 1]] > v) k--;
-                if (k > 0 && char.IsSurrogate(dest[k - 1])) return false;
-                dest.Slice(k, w - k).CopyTo(dest[(k + 1)..]);
-                dest[k] = c;
-                w++;
-                continue;
+                if (unsorted >= 0) { SortMarks(dest, unsorted, w); unsorted = -1; }
+                lastCcc = 0;
+                lastStarter = c;
             }
-            else lastCcc = v;
+            else
+            {
+                if (lastCcc == 0) runStart = w;
+                // Canonical reordering ("်" + "့" typed as U+103A U+1037 → U+1037 U+103A): the run of marks is sorted
+                // by combining class once it ends. Sound here because every composing mark was already checked.
+                if (v < lastCcc) unsorted = runStart;
+                else lastCcc = v;
+            }
             dest[w++] = c;
         }
+        if (unsorted >= 0) SortMarks(dest, unsorted, w);
         written = w;
         return true;
+    }
+
+    /// <summary>
+    /// Canonical ordering of the run of BMP marks (combining class 1-254) that starts at <paramref name="from"/> in
+    /// <paramref name="s"/> (ending before <paramref name="limit"/> or the first unit that is not such a mark): a
+    /// stable sort by combining class, as UAX #15's pairwise exchanges give, in linear time for long runs (an
+    /// insertion per mark would be quadratic on a post of thousands of marks).
+    /// </summary>
+    internal static void SortMarks(Span<char> s, int from, int limit)
+    {
+        var table = Table;
+        var end = from;
+        while (end < limit && !char.IsSurrogate(s[end]) && table[s[end]] is > 0 and < 255) end++;
+        var run = s[from..end];
+        if (run.Length <= 32)
+        {
+            for (var i = 1; i < run.Length; i++)
+            {
+                var c = run[i];
+                var v = table[c];
+                var k = i;
+                while (k > 0 && table[run[k - 1]] > v) { run[k] = run[k - 1]; k--; }
+                run[k] = c;
+            }
+            return;
+        }
+        // Counting sort by class: stable, two passes over the run and one over the 256 classes.
+        Span<int> starts = stackalloc int[256];
+        foreach (var c in run) starts[table[c]]++;
+        for (int cls = 0, sum = 0; cls < 256; cls++) { var n = starts[cls]; starts[cls] = sum; sum += n; }
+        char[]? rented = null;
+        var copy = run.Length <= 512 ? stackalloc char[run.Length] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(run.Length)).AsSpan(0, run.Length);
+        run.CopyTo(copy);
+        foreach (var c in copy) run[starts[table[c]]++] = c;
+        if (rented is not null) System.Buffers.ArrayPool<char>.Shared.Return(rented);
     }
 
     private static readonly ushort[] SimpleIndex = BuildSimpleIndex();

@@ -133,11 +133,19 @@ public sealed class TextNormalizer
     internal OperationStatus NormalizeGeneral(ReadOnlySpan<char> input, Span<char> output, out int written, ThreadScratch scratch)
     {
         written = 0;
-        char[]? clean = null, zawgyi = null, nfkc = null;
+        char[]? clean = null, zawgyi = null, nfkc = null, joined = null;
         try
         {
             var cleanBuf = ThreadScratch.Get(scratch.Clean, Math.Max(16, input.Length), ref clean);
             ReadOnlySpan<char> cur = cleanBuf.AsSpan(0, Sanitize(input, cleanBuf, Has(NormalizationSteps.StripInvisible)));
+
+            // Runs of more than 30 marks (no language needs them; a crafted post of thousands would make canonical
+            // reordering in ICU take seconds) get grapheme joiners first, as UAX #15's stream-safe format does.
+            if ((Has(NormalizationSteps.Nfkc) || Has(NormalizationSteps.ZawgyiToUnicode)) && NfkcQuickCheck.NeedsJoiners(cur))
+            {
+                joined = ArrayPool<char>.Shared.Rent(cur.Length + cur.Length / NfkcQuickCheck.MaxNonStarters + 1);
+                cur = joined.AsSpan(0, NfkcQuickCheck.InsertJoiners(cur, joined));
+            }
 
             if (Has(NormalizationSteps.ZawgyiToUnicode) && ZawgyiDetector.ContainsMyanmar(cur)
                 && (_zawgyi ??= ZawgyiDetector.Default).GetZawgyiProbability(cur) > ZawgyiThreshold)
@@ -164,6 +172,7 @@ public sealed class TextNormalizer
             ThreadScratch.Return(clean);
             ThreadScratch.Return(zawgyi);
             ThreadScratch.Return(nfkc);
+            ThreadScratch.Return(joined);
         }
     }
 
@@ -235,6 +244,7 @@ public sealed class TextNormalizer
         int lastCcc = 0;
         var lastStarter = '\0';
         bool reordered = false, dropped = false;
+        int runStart = 0, unsorted = -1; // the current run of marks; the start of a run to sort, or -1
         for (var i = 0; i < input.Length; i++)
         {
             var c = input[i];
@@ -253,8 +263,9 @@ public sealed class TextNormalizer
                 {
                     var cp = char.ConvertToUtf32(c, input[i + 1]);
                     var sv = cp < 0x20000 ? values[cp] : 255;
-                    if (sv == 255 || (sv != 0 && sv < lastCcc)) return false;
-                    if (sv == 0) { lastCcc = 0; lastStarter = '\0'; } else lastCcc = sv;
+                    if (sv != 0) return false; // unstable, or a supplementary mark (rare): the general path
+                    lastCcc = 0;
+                    lastStarter = '\0';
                     output[w++] = c; // surrogates have no case
                     output[w++] = input[++i];
                     continue;
@@ -283,23 +294,28 @@ public sealed class TextNormalizer
             }
             if (NfkcQuickCheck.Composes(lastStarter, c)) return false;
             if (v == 0) { lastCcc = 0; lastStarter = c; }
-            else if (v < lastCcc)
+            else
             {
-                // Canonical reordering (Burmese "်" + "့" typed as U+103A U+1037 becomes U+1037 U+103A): c goes before
-                // the marks of higher class, as TryNormalizeSimple does; sound because any pair c forms with the
-                // starter was tested above. Marks have no case, so the written units hold their classes.
-                var k = w;
-                while (k > 0 && values[output[k - 1]] is > 0 and < 255 && values[output[k - 1]] > v && !char.IsSurrogate(output[k - 1])) k--;
-                if (k > 0 && char.IsSurrogate(output[k - 1])) return false;
-                output[k..w].CopyTo(output[(k + 1)..]);
-                output[k] = c;
-                w++;
-                reordered = true;
-                continue;
+                // Below the class the starter's decomposition ends in (â + ◌̣ is ậ): the general path decides.
+                if (v < NfkcQuickCheck.TrailingClass[lastStarter]) return false;
+                if (lastCcc == 0)
+                {
+                    // A new run of marks; a run written earlier out of order is sorted first (it ends at the first
+                    // unit after it that is not a mark, wherever the fast path wrote that).
+                    if (unsorted >= 0) { NfkcQuickCheck.SortMarks(output, unsorted, w); unsorted = -1; }
+                    runStart = w;
+                }
+                else if (w - runStart >= NfkcQuickCheck.MaxNonStarters) return false; // the general path adds a joiner
+                // Canonical reordering (Burmese "်" + "့" typed as U+103A U+1037 becomes U+1037 U+103A): the run is
+                // sorted by class once it ends, as TryNormalizeSimple does; sound because any pair c forms with the
+                // starter was tested above. Marks have no case (tests check every unit), so the written units hold
+                // their classes.
+                if (v < lastCcc) { unsorted = runStart; reordered = true; }
+                else lastCcc = v;
             }
-            else lastCcc = v;
             output[w++] = CharTable.ToLower(c);
         }
+        if (unsorted >= 0) NfkcQuickCheck.SortMarks(output, unsorted, w);
         // The general path runs the Zawgyi detector on the sanitised text, before NFKC. Lower case never moves a unit
         // into or out of the model's states, nor do the expansions (tests check every unit), and sanitising only
         // turns units of state 0 into others of state 0 (controls into spaces, lone surrogates into U+FFFD) unless
