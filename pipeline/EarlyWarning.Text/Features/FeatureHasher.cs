@@ -317,15 +317,22 @@ public sealed class FeatureHasher
         nint count = 0;
         ulong prev = 0;
         nint bigram = 0; // 0 before the first token, then 1: the bigram key is written and kept from the second on
-        // Plain words and numbers are found here (no call per token); anything else, and the runs of Burmese
-        // syllables and no-space bigrams, by an enumerator started where the scan stands.
+        // Plain words, numbers and Burmese syllables are found here (no call per token); anything else, and the
+        // runs of no-space bigrams, by an enumerator started where the scan stands.
         var i = 0;
         var special = default(TokenEnumerator);
         var inRun = false;
+        var burmeseEnd = 0; // inside a Burmese run, its end: its syllables are found here too
         while (true)
         {
             Token tok;
-            if (!inRun)
+            if (i < burmeseEnd)
+            {
+                var end = TokenEnumerator.SyllableEnd(norm, i, burmeseEnd);
+                tok = new Token(i, end - i, (TokenEnumerator.Classes[norm[i]] & TokenEnumerator.BurmeseDigit) != 0 ? TokenKind.Number : TokenKind.Syllable);
+                i = end;
+            }
+            else if (!inRun)
             {
                 i = TokenEnumerator.NextTokenStart(norm, i, out var f);
                 if (i >= norm.Length) break;
@@ -334,6 +341,11 @@ public sealed class FeatureHasher
                     var end = TokenEnumerator.PlainTokenEnd(norm, i, f, out var digitsOnly);
                     tok = new Token(i, end - i, digitsOnly ? TokenKind.Number : TokenKind.Word);
                     i = end;
+                }
+                else if ((f & TokenEnumerator.BurmeseRun) != 0)
+                {
+                    burmeseEnd = TokenEnumerator.BurmeseRunEnd(norm, i);
+                    continue;
                 }
                 else
                 {

@@ -114,9 +114,7 @@ public ref struct TokenEnumerator
             ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
             if (Burmese.IsRunChar(c))
             {
-                var e = i + 1;
-                while (e < t.Length && ((Unsafe.Add(ref cls, t[e]) & BurmeseRun) != 0 || (t[e] is '\u200C' or '\u200D'))) e++;
-                _pos = i; _runEnd = e; _mode = 1;
+                _pos = i; _runEnd = BurmeseRunEnd(t, i); _mode = 1;
                 continue;
             }
             if (IsNoSpaceScript(t, i))
@@ -256,6 +254,15 @@ public ref struct TokenEnumerator
             table[u] = f;
         }
         return table;
+    }
+
+    /// <summary>The end of the Burmese run starting at <paramref name="i"/> (Myanmar units, ZWNJ and ZWJ), segmented into syllables by <see cref="SyllableEnd"/>.</summary>
+    internal static int BurmeseRunEnd(ReadOnlySpan<char> t, int i)
+    {
+        ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
+        var e = i + 1;
+        while (e < t.Length && ((Unsafe.Add(ref cls, t[e]) & BurmeseRun) != 0 || (t[e] is '\u200C' or '\u200D'))) e++;
+        return e;
     }
 
     // Burmese.NextSyllableEnd with the character classes from the table (tests check the two agree).
