@@ -173,7 +173,7 @@ internal static class NfkcQuickCheck
                 if (!char.IsHighSurrogate(c) || i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1])) return false;
                 var cp = char.ConvertToUtf32(c, s[i + 1]);
                 var sv = cp < 0x20000 ? table[cp] : 255;
-                if (sv == 255 || sv != 0) return false; // supplementary marks (rare) are left to ICU
+                if (sv != 0) return false; // unstable, or a supplementary mark (rare): ICU
                 if (unsorted >= 0) { SortMarks(dest, unsorted, w); unsorted = -1; }
                 lastCcc = 0;
                 lastStarter = '\0';

@@ -40,9 +40,11 @@ public enum NormalizationSteps
 /// spaced letters → collapse repeats. Thread-safe; allocation-free in steady state (per-thread scratch buffers; NFKC
 /// only calls ICU when the quick check cannot prove the text is already normalised). Pure ASCII text skips the
 /// Unicode steps (vectorised lower-casing); other text, under the default steps, is sanitised, checked for NFKC and
-/// case-folded in one table-driven pass unless it needs NFKC or Zawgyi conversion (then the steps run one by one);
-/// character properties come from precomputed tables, and word-level
-/// steps are skipped when a vectorised scan shows they cannot change the text; the output is identical either way.
+/// case-folded in one table-driven pass unless it needs NFKC or Zawgyi conversion (then the steps run one by one).
+/// Character properties come from precomputed tables, and word-level steps are skipped when a vectorised scan shows
+/// they cannot change the text; the output is identical either way. Runs of more than 30 combining marks (crafted
+/// text, no language) get grapheme joiners before NFKC, as in UAX #15's stream-safe format, so no post costs more
+/// than milliseconds.
 /// </summary>
 public sealed class TextNormalizer
 {
@@ -230,9 +232,10 @@ public sealed class TextNormalizer
     }
 
     // Sanitise, check NFKC and case fold in one pass straight into output, for the default steps: exact whenever the
-    // sanitised text is known to be NFKC already (IsKnownNormalized's test, made as the units are written) and is not
-    // Zawgyi. Returns false, having written garbage, when it cannot decide (an unstable unit, a composing pair,
-    // marks out of canonical order, Zawgyi): the general path then starts again from the input.
+    // sanitised text is NFKC already but for safe expansions and marks out of canonical order (both done here) and is
+    // not Zawgyi. Returns false, having written garbage, when it cannot decide (another unstable unit, a composing
+    // pair, a mark below the class its starter's decomposition ends in, a run of more than 30 marks, a supplementary
+    // mark, Zawgyi): the general path then starts again from the input.
     internal bool TryFusedPass(ReadOnlySpan<char> input, Span<char> output, out int written)
     {
         written = 0;
