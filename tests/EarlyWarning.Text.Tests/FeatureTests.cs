@@ -66,8 +66,8 @@ public class FeatureTests
     /// ew-hash-v3 recomputed here from its written definition, one n-gram at a time with no fast path: units in
     /// 64-bit blocks of four, h = (h ^ block) * 0x9E3779B97F4A7C15 from the n-gram's seed, key = the top 19 bits (index
     /// above sign, 2^18 features), value ±1/√(entries). The featuriser's unrolled 3..5 path (its 32-byte word copy and
-    /// its exact copy for longer words and words near the text's end), its general path (words of one or two letters,
-    /// words longer than its scratch) and its vectorised output must give exactly this.
+    /// its exact copy for longer words and words near the text's end; words of one and two letters), its general path
+    /// (words longer than its scratch) and its vectorised output must give exactly this.
     /// </summary>
     [Fact]
     public void V3_features_are_the_written_definition()

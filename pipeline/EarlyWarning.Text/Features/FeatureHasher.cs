@@ -302,8 +302,9 @@ public sealed class FeatureHasher
     // whose state the JIT keeps in registers: the same keys, in the same order, as the general loop with
     // AddCharNgramsV3. The word is copied as '<' word '>' with zero units after it; per start, one unaligned 64-bit
     // read gives the 3-gram (its low 48 bits) and the 4-gram, and the 5-gram adds the fifth unit as a second block:
-    // 4 multiplies per start. The copy is one 32-byte move where the text has 16 units from the word's start (a
-    // typical word is shorter), else an exact copy.
+    // 4 multiplies per start; words of one and two letters ("a", "rt", "is": a quarter of English tokens) take the
+    // same copy and the last starts' code. The copy is one 32-byte move where the text has 16 units from the word's
+    // start (a typical word is shorter), else an exact copy; only words longer than the scratch take the general loop.
     private int CollectV3Default(ReadOnlySpan<char> norm, int[] raw, char[] padded)
     {
         ulong wordSeed = _wordSeed, bigramSeed = _charSeed, s3 = _lengthSeeds[3], s4 = _lengthSeeds[4], s5 = _lengthSeeds[5];
@@ -365,7 +366,7 @@ public sealed class FeatureHasher
             }
             var word = norm.Slice(tok.Start, tok.Length);
             var h = WordBlockHash(word, wordSeed);
-            _ = raw[(int)count + 3 * word.Length + 2]; // this token's keys: 2 word keys and at most 3n - 3 n-gram keys
+            _ = raw[(int)count + 3 * word.Length + 2]; // this token's keys: 2 word keys and at most max(3n - 3, 1) n-gram keys
             Unsafe.Add(ref dst, count) = (int)(h >> shift) & keep;
             Unsafe.Add(ref dst, count + 1) = (int)((((prev ^ bigramSeed) * BlockMultiplier) ^ h) * BlockMultiplier >> shift) & keep;
             count += 1 + bigram;
@@ -373,7 +374,7 @@ public sealed class FeatureHasher
             prev = h;
             if (tok.Kind != TokenKind.Word) continue;
             var n = word.Length;
-            if (n < 3 || n + 6 > padded.Length)
+            if (n + 6 > padded.Length)
             {
                 count = AddCharNgramsV3(word, raw, (int)count);
                 continue;
@@ -386,8 +387,15 @@ public sealed class FeatureHasher
             Unsafe.As<byte, char>(ref Unsafe.Add(ref p, 2 * (n + 1))) = '>';
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref p, 2 * (n + 2)), 0UL);
             ref var d = ref Unsafe.Add(ref dst, count);
+            if (n == 1)
+            {
+                // "<c>": one 3-gram.
+                d = (int)(((s3 ^ (Unsafe.ReadUnaligned<ulong>(ref p) & Low3)) * BlockMultiplier) >> shift) & keep;
+                count++;
+                continue;
+            }
             nint w = 0;
-            nint last = n - 2; // starts 0 .. n-3 have a 5-gram
+            nint last = n - 2; // starts 0 .. n-3 have a 5-gram (none for two letters: the tail below is all of "<ab>")
             for (nint st = 0; st < last; st++)
             {
                 var x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 2 * st));

@@ -197,7 +197,12 @@ public ref struct TokenEnumerator
     /// <summary>Whether the token starting at <paramref name="i"/> (class <paramref name="f"/>) is a plain word or number, not a URL, mention, hashtag, emoji or run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool IsPlainStart(ReadOnlySpan<char> t, int i, byte f) =>
-        (f & (Special | Slow)) == 0 && !(t[i] is 'h' or 'w' && IsUrlStart(t[i..]));
+        (f & (Special | Slow)) == 0 && !(MayStartUrl(t, i) && IsUrlStart(t[i..]));
+
+    // "ht" or "ww": the only starts IsUrlStart can accept (so "he", "what" and "with" skip its three comparisons).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool MayStartUrl(ReadOnlySpan<char> t, int i) =>
+        i + 1 < t.Length && ((t[i] == 'h' && t[i + 1] == 't') || (t[i] == 'w' && t[i + 1] == 'w'));
 
     /// <summary>The end of the plain word or number starting at <paramref name="i"/>, its characters classified by one table lookup each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
