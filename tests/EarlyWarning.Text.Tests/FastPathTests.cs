@@ -317,6 +317,27 @@ public class FastPathTests
     }
 
     [Fact]
+    public void Fused_pass_reports_every_text_it_writes_a_homoglyph_range_unit_into()
+    {
+        // Homoglyph folding is skipped when the fused pass saw nothing in its ranges: whatever a unit becomes (its
+        // lower case, its NFKC expansion), a unit of the ranges in the output must be reported.
+        static bool InRanges(char c) => c is >= '\u0131' and <= '\u052F' or >= '\u1D00' and <= '\u1D22';
+        var normalizer = new TextNormalizer();
+        var buf = new char[64];
+        int reported = 0, answered = 0;
+        for (var u = 0x80; u <= 0xFFFF; u++)
+        {
+            var text = "a" + (char)u + "b";
+            if (!normalizer.TryFusedPass(text, buf, out var n, out var confusable)) continue;
+            answered++;
+            var holds = buf.AsSpan(0, n).ToArray().Any(InRanges);
+            if (holds) Assert.True(confusable, $"U+{u:X4}");
+            if (confusable) reported++;
+        }
+        Assert.True(answered > 40_000 && reported > 1_000, $"{answered} answered, {reported} reported");
+    }
+
+    [Fact]
     public void Lower_case_never_moves_a_unit_into_or_out_of_the_zawgyi_models_states()
     {
         // The fused pass runs the Zawgyi detector on case-folded text; the general path on the text before folding.

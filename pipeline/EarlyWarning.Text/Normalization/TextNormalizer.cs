@@ -88,17 +88,22 @@ public sealed class TextNormalizer
         // Fast path: pure ASCII text cannot hold Zawgyi, is already NFKC, and case-folds and sanitises with
         // vectorised primitives; the word-level steps below are the same for both paths.
         int len;
+        // Homoglyph folding changes only words holding a unit in its ranges (U+0131..U+052F, U+1D00..U+1D22): never
+        // ASCII text, nor text the fused pass saw none in.
+        var homoglyphs = Has(NormalizationSteps.Homoglyphs);
         if (Has(NormalizationSteps.CaseFold) ? TryLowerAscii(input, output) : TryCopyAscii(input, output))
         {
             len = input.Length;
             if (Has(NormalizationSteps.StripInvisible)) ReplaceAsciiControls(output[..len]);
+            homoglyphs = false;
         }
-        else if (!_fused || !TryFusedPass(input, output, out len))
+        else if (_fused && TryFusedPass(input, output, out len, out var confusable)) homoglyphs &= confusable;
+        else
         {
             var status = NormalizeGeneral(input, output, out len, scratch ?? ThreadScratch.Current);
             if (status != OperationStatus.Done) return status;
         }
-        if (Has(NormalizationSteps.Homoglyphs) || Has(NormalizationSteps.Leet)) FoldWords(output[..len]);
+        if (homoglyphs || Has(NormalizationSteps.Leet)) FoldWords(output[..len], homoglyphs, Has(NormalizationSteps.Leet));
         if (Has(NormalizationSteps.JoinSpacedLetters)) len = JoinSpacedLetters(output[..len]);
         if (Has(NormalizationSteps.CollapseRepeats)) len = CollapseRepeats(output[..len]);
         written = len;
@@ -181,10 +186,11 @@ public sealed class TextNormalizer
     // Per BMP unit for the fused pass: bits 0-15 what the unit becomes when it is an ordinary starter (lower case;
     // a control character other than '\n' becomes a space), Unusual when it needs a closer look (a surrogate, an
     // invisible character, a mark or an NFKC-unstable unit, or the second of a composing pair), Myanmar for the
-    // Zawgyi check, and from bit 18 the number (from 1) of the unit's NFKC expansion when it has a safe one. 256 KiB;
-    // each script touches a few cache lines of it.
-    private const uint Unusual = 1u << 16, MyanmarUnit = 1u << 17;
-    private const int ExpansionShift = 18;
+    // Zawgyi check, Confusable (bit 31) when what the unit becomes holds a unit of the homoglyph ranges, and in bits
+    // 18-30 the number (from 1) of the unit's NFKC expansion when it has a safe one. 256 KiB; each script touches a
+    // few cache lines of it.
+    private const uint Unusual = 1u << 16, MyanmarUnit = 1u << 17, ConfusableUnit = 1u << 31;
+    private const int ExpansionShift = 18; // bits 18-30: up to 8,191 expansions (2,753 in the data)
     private static readonly uint[] Fused;
     // Safe expansions, lower-cased: entry k - 1 is ExpansionPool[offset .. offset + length), ExpansionAt = offset << 8 | length.
     private static readonly uint[] ExpansionAt;
@@ -203,6 +209,7 @@ public sealed class TextNormalizer
                 e |= Unusual;
             one[0] = c;
             if (ZawgyiDetector.ContainsMyanmar(one)) e |= MyanmarUnit;
+            if (IsConfusableRange(c) || IsConfusableRange(CharTable.ToLower(c))) e |= ConfusableUnit;
             t[u] = e;
         }
         // NFKC of "…", NBSP, fullwidth and superscript forms and the like: 1-4 stable starters that nothing before
@@ -222,9 +229,14 @@ public sealed class TextNormalizer
             if (!safe) continue;
             at.Add((uint)pool.Count << 8 | (uint)expansion.Length);
             last.Add(expansion[^1]);
-            foreach (var x in expansion) pool.Add(CharTable.ToLower(x));
+            foreach (var x in expansion)
+            {
+                pool.Add(CharTable.ToLower(x));
+                if (IsConfusableRange(CharTable.ToLower(x))) t[c] |= ConfusableUnit;
+            }
             t[c] |= (uint)at.Count << ExpansionShift;
         }
+        if (at.Count > 0x1FFF) throw new InvalidOperationException("too many NFKC expansions for the fused table's bits");
         Fused = t;
         ExpansionAt = [.. at];
         ExpansionPool = [.. pool];
@@ -236,9 +248,14 @@ public sealed class TextNormalizer
     // not Zawgyi. Returns false, having written garbage, when it cannot decide (another unstable unit, a composing
     // pair, a mark below the class its starter's decomposition ends in, a run of more than 30 marks, a supplementary
     // mark, Zawgyi): the general path then starts again from the input.
-    internal bool TryFusedPass(ReadOnlySpan<char> input, Span<char> output, out int written)
+    internal bool TryFusedPass(ReadOnlySpan<char> input, Span<char> output, out int written) =>
+        TryFusedPass(input, output, out written, out _);
+
+    // With whether the written text holds a unit in the homoglyph ranges.
+    internal bool TryFusedPass(ReadOnlySpan<char> input, Span<char> output, out int written, out bool confusable)
     {
         written = 0;
+        confusable = false;
         if (input.Length > output.Length) return false;
         ref var fused = ref MemoryMarshal.GetArrayDataReference(Fused);
         var values = NfkcQuickCheck.Values;
@@ -283,7 +300,7 @@ public sealed class TextNormalizer
             int v = values[c];
             if (v == 255)
             {
-                var x = (int)(e >> ExpansionShift) - 1;
+                var x = (int)((e >> ExpansionShift) & 0x1FFF) - 1;
                 if (x < 0) return false;
                 var at = ExpansionAt[x];
                 var len = (int)(at & 0xFF);
@@ -330,6 +347,7 @@ public sealed class TextNormalizer
             if ((_zawgyi ??= ZawgyiDetector.Default).GetZawgyiProbability(reordered ? input : output[..w]) > ZawgyiThreshold) return false;
         }
         written = w;
+        confusable = (seen & ConfusableUnit) != 0;
         return true;
     }
 
@@ -422,12 +440,6 @@ public sealed class TextNormalizer
     // Homoglyphs and l33t, word by word, in place (both map one char to one char). Only a word holding a character
     // at or above U+0131 (homoglyphs) or a digit or l33t symbol (l33t) can change, so the scan jumps from one such
     // character to the next with vectorised searches and folds just the words around them.
-    private void FoldWords(Span<char> s)
-    {
-        // A text with nothing either step acts on is left after the first vectorised searches find no match.
-        FoldWords(s, Has(NormalizationSteps.Homoglyphs), Has(NormalizationSteps.Leet));
-    }
-
     internal static void FoldWords(Span<char> s, bool homoglyphs, bool leet)
     {
         int nextLeet = -1, nextHigh = -1;
