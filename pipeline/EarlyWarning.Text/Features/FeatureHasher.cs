@@ -318,8 +318,8 @@ public sealed class FeatureHasher
         nint count = 0;
         ulong prev = 0;
         nint bigram = 0; // 0 before the first token, then 1: the bigram key is written and kept from the second on
-        // Plain words, numbers and Burmese syllables are found here (no call per token); anything else, and the
-        // runs of no-space bigrams, by an enumerator started where the scan stands.
+        // Plain words, numbers, Burmese syllables, mentions and hashtags are found here (no call per token); URLs,
+        // emoji and the runs of no-space bigrams by an enumerator started where the scan stands.
         var i = 0;
         var special = default(TokenEnumerator);
         var inRun = false;
@@ -347,6 +347,13 @@ public sealed class FeatureHasher
                 {
                     burmeseEnd = TokenEnumerator.BurmeseRunEnd(norm, i);
                     continue;
+                }
+                else if (norm[i] is '#' or '@')
+                {
+                    var end = TokenEnumerator.TagEnd(norm, i);
+                    if (end == i + 1) { i = end; continue; } // a lone '#' or '@'
+                    tok = new Token(i, end - i, norm[i] == '#' ? TokenKind.Hashtag : TokenKind.Mention);
+                    i = end;
                 }
                 else
                 {

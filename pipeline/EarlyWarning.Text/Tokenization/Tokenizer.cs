@@ -130,8 +130,7 @@ public ref struct TokenEnumerator
             if (c is '#' or '@')
             {
                 kind = c == '#' ? TokenKind.Hashtag : TokenKind.Mention;
-                i++;
-                while (i < t.Length && IsWordChar(t, i)) i += Step(t, i);
+                i = TagEnd(t, i);
                 if (i == begin + 1) { _pos = i; continue; } // a lone '#' or '@'
             }
             else if (c is 'h' or 'w' && IsUrlStart(t[i..]))
@@ -259,6 +258,22 @@ public ref struct TokenEnumerator
             table[u] = f;
         }
         return table;
+    }
+
+    /// <summary>The end of the mention or hashtag whose '@' or '#' is at <paramref name="i"/>: the word characters after it (none for a lone sign).</summary>
+    internal static int TagEnd(ReadOnlySpan<char> t, int i)
+    {
+        ref var cls = ref MemoryMarshal.GetArrayDataReference(Classes);
+        i++;
+        while (i < t.Length)
+        {
+            // Continue units are word characters of one unit; the rest (Burmese, no-space scripts, the apostrophe,
+            // surrogates) the predicate decides.
+            if ((Unsafe.Add(ref cls, t[i]) & Continue) != 0) { i++; continue; }
+            if (!IsWordChar(t, i)) break;
+            i += Step(t, i);
+        }
+        return i;
     }
 
     /// <summary>The end of the Burmese run starting at <paramref name="i"/> (Myanmar units, ZWNJ and ZWJ), segmented into syllables by <see cref="SyllableEnd"/>.</summary>
