@@ -300,9 +300,9 @@ public class FastPathTests
             Assert.Equal(System.Buffers.OperationStatus.Done, normalizer.NormalizeGeneral(s, general, out var g, ThreadScratch.Current));
             // With room for NFKC's expansions ("…" is three units), and with exactly the input's length.
             var tight = new char[s.Length];
-            if (normalizer.TryFusedPass(s, tight, out var t)) Assert.Equal(new string(general, 0, g), new string(tight, 0, t));
+            if (normalizer.TryFusedPass(s, tight, out var t, out _)) Assert.Equal(new string(general, 0, g), new string(tight, 0, t));
             var roomy = new char[TextNormalizer.MaxOutputLength(s.Length)];
-            if (!normalizer.TryFusedPass(s, roomy, out var f)) { Interlocked.Increment(ref declined); return; }
+            if (!normalizer.TryFusedPass(s, roomy, out var f, out _)) { Interlocked.Increment(ref declined); return; }
             Interlocked.Increment(ref answered);
             Assert.Equal(new string(general, 0, g), new string(roomy, 0, f));
         }

@@ -18,10 +18,7 @@ internal static class NfkcQuickCheck
     private static readonly char[] Composites = NfkcData.Composites.ToArray();
     private static readonly ushort[] SimpleEntries = NfkcSimpleData.Entries.ToArray();
 
-    /// <summary>The quick-check value of a BMP unit: 0 a stable starter, 1..254 a stable mark's combining class, 255 not stable.</summary>
-    internal static byte ValueOf(char c) => Table[c];
-
-    /// <summary>The quick-check value table (U+0000..U+1FFFF) for loops that hoist it.</summary>
+    /// <summary>The quick-check value per code point (U+0000..U+1FFFF): 0 a stable starter, 1..254 a stable mark's combining class, 255 not stable.</summary>
     internal static byte[] Values => Table;
 
     /// <summary>Whether <paramref name="second"/> composes with the starter <paramref name="first"/> before it (IsKnownNormalized's pair test).</summary>

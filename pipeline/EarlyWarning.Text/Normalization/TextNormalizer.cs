@@ -205,7 +205,7 @@ public sealed class TextNormalizer
         {
             var c = (char)u;
             uint e = (c < ' ' && c != '\n') || c is >= '\u007F' and <= '\u009F' ? ' ' : CharTable.ToLower(c);
-            if (char.IsSurrogate(c) || CharTable.Has(c, CharTable.Invisible) || NfkcQuickCheck.ValueOf(c) != 0 || NfkcQuickCheck.IsSecondOfPair(c))
+            if (char.IsSurrogate(c) || CharTable.Has(c, CharTable.Invisible) || NfkcQuickCheck.Values[c] != 0 || NfkcQuickCheck.IsSecondOfPair(c))
                 e |= Unusual;
             one[0] = c;
             if (ZawgyiDetector.ContainsMyanmar(one)) e |= MyanmarUnit;
@@ -225,7 +225,7 @@ public sealed class TextNormalizer
             var expansion = NfkcSimpleData.Pool.AsSpan(entries[k + 1], entries[k + 2]);
             if (c is >= '\u2000' and <= '\u200B' || CharTable.Has(c, CharTable.Invisible)) continue;
             var safe = true;
-            foreach (var x in expansion) safe &= NfkcQuickCheck.ValueOf(x) == 0 && !NfkcQuickCheck.IsSecondOfPair(x);
+            foreach (var x in expansion) safe &= NfkcQuickCheck.Values[x] == 0 && !NfkcQuickCheck.IsSecondOfPair(x);
             if (!safe) continue;
             at.Add((uint)pool.Count << 8 | (uint)expansion.Length);
             last.Add(expansion[^1]);
@@ -247,11 +247,8 @@ public sealed class TextNormalizer
     // sanitised text is NFKC already but for safe expansions and marks out of canonical order (both done here) and is
     // not Zawgyi. Returns false, having written garbage, when it cannot decide (another unstable unit, a composing
     // pair, a mark below the class its starter's decomposition ends in, a run of more than 30 marks, a supplementary
-    // mark, Zawgyi): the general path then starts again from the input.
-    internal bool TryFusedPass(ReadOnlySpan<char> input, Span<char> output, out int written) =>
-        TryFusedPass(input, output, out written, out _);
-
-    // With whether the written text holds a unit in the homoglyph ranges.
+    // mark, Zawgyi): the general path then starts again from the input. confusable says whether the written text holds
+    // a unit of the homoglyph ranges.
     internal bool TryFusedPass(ReadOnlySpan<char> input, Span<char> output, out int written, out bool confusable)
     {
         written = 0;
